@@ -1,0 +1,15 @@
+//! auditship — a log-shipping agent for audit trails.
+//!
+//! An event flows: `sources` (bytes + where they came from) → `formats`
+//! (parse and normalize to [`event::AuditEvent`]) → `journal` (durable,
+//! bounded, crash-safe; assigns `agent.seq`) → one cursor per sink →
+//! `sinks` (encode, write, advance the cursor). `pipeline` wires them from
+//! the validated `config`; `shutdown` is the one cancellation signal.
+//!
+//! See `ARCHITECTURE.md` for the code map and the invariants.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod event;
+pub mod shutdown;
