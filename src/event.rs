@@ -549,11 +549,15 @@ mod tests {
         e.agent.chain = Some("ff".into());
         let bytes = String::from_utf8(e.canonical_bytes()).unwrap();
         assert!(!bytes.contains("chain"));
-        assert!(bytes.starts_with("{\"action\":\"release.deploy\",\"actor\":"), "{bytes}");
+        assert!(
+            bytes.starts_with("{\"action\":\"release.deploy\",\"actor\":"),
+            "{bytes}"
+        );
         assert!(!bytes.contains(' '));
     }
 
     #[test]
+    #[allow(clippy::excessive_precision)] // the RFC's literal, on purpose
     fn canonical_encoding_follows_rfc8785_examples() {
         // From RFC 8785 §3.2.2: numbers and string escapes.
         let v = json!({"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
@@ -575,10 +579,17 @@ mod tests {
         let mut out = Vec::new();
         write_canonical(&v, &mut out);
         let s = String::from_utf8(out).unwrap();
-        let order: Vec<usize> = ["\\r", "\"1\"", "\u{0080}", "\u{00f6}", "\u{20ac}", "\u{1f600}"]
-            .iter()
-            .map(|k| s.find(k).unwrap())
-            .collect();
+        let order: Vec<usize> = [
+            "\\r",
+            "\"1\"",
+            "\u{0080}",
+            "\u{00f6}",
+            "\u{20ac}",
+            "\u{1f600}",
+        ]
+        .iter()
+        .map(|k| s.find(k).unwrap())
+        .collect();
         let mut sorted = order.clone();
         sorted.sort();
         assert_eq!(order, sorted, "{s}");
@@ -594,8 +605,14 @@ mod tests {
 
     #[test]
     fn actor_type_accepts_common_spellings() {
-        assert_eq!(ActorType::parse("serviceAccount"), Some(ActorType::ServiceAccount));
-        assert_eq!(ActorType::parse("service_account"), Some(ActorType::ServiceAccount));
+        assert_eq!(
+            ActorType::parse("serviceAccount"),
+            Some(ActorType::ServiceAccount)
+        );
+        assert_eq!(
+            ActorType::parse("service_account"),
+            Some(ActorType::ServiceAccount)
+        );
         assert_eq!(ActorType::parse("System"), Some(ActorType::System));
         assert_eq!(ActorType::parse("robot-overlord"), None);
     }

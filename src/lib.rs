@@ -4,7 +4,8 @@
 //! (parse and normalize to [`event::AuditEvent`]) → `journal` (durable,
 //! bounded, crash-safe; assigns `agent.seq`) → one cursor per sink →
 //! `sinks` (encode, write, advance the cursor). `pipeline` wires them from
-//! the validated `config`; `shutdown` is the one cancellation signal.
+//! the validated `config`; `shutdown` is the one cancellation signal;
+//! `status` reads the state a running (or stopped) agent left on disk.
 //!
 //! See `ARCHITECTURE.md` for the code map and the invariants.
 
@@ -13,3 +14,4 @@
 pub mod config;
 pub mod event;
 pub mod shutdown;
+pub mod sinks;

@@ -1,1 +1,328 @@
-fn main() {}
+//! The `auditship` command line: a thin shell over the library.
+//!
+//! Only this file turns errors into exit codes: 0 success, 1 a runtime
+//! failure, 2 a configuration or usage error.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser as ClapParser, Subcommand, ValueEnum};
+
+use auditship::config::{self, Config, FormatConfig};
+use auditship::event::OriginKind;
+use auditship::formats::{self, EntryContext, Parser};
+use auditship::pipeline::{self, RunOptions};
+use auditship::{shutdown, status};
+
+/// auditship — ships audit trails: tails files, normalizes every entry to
+/// one audit-event schema, keeps it durably on local disk and forwards it.
+#[derive(Debug, ClapParser)]
+#[command(name = "auditship", version, about, long_about = None)]
+struct Cli {
+    /// Log level of the agent's own logs on stderr (error, warn, info,
+    /// debug, trace); RUST_LOG overrides it with a full filter.
+    #[arg(long, global = true, default_value = "info")]
+    log_level: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the agent until SIGTERM or Ctrl-C.
+    ///
+    /// Without -c it runs the built-in demo: it tails ./examples/*.log and
+    /// writes normalized events to ./data/out/, state under ./data/.
+    Run {
+        /// Configuration file (TOML). Default: the built-in demo.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Check a configuration file and print what it would run.
+    ///
+    /// Exits with 2 and prints file:line:column: reason for every error.
+    Validate {
+        /// Configuration file (TOML).
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Show how entries normalize: read entries from FILE (or stdin) and
+    /// print one normalized event per line (JSON).
+    Parse {
+        /// Input format of the entries.
+        #[arg(short, long, value_enum, default_value = "json")]
+        format: ParseFormat,
+        /// Map a schema field to a source key, like [sources.ID.map]:
+        /// --map actor.id=userId (repeatable).
+        #[arg(long, value_name = "FIELD=PATH")]
+        map: Vec<String>,
+        /// Keep each entry's original text in `raw`.
+        #[arg(long)]
+        keep_raw: bool,
+        /// Lines longer than this many bytes become quarantine events.
+        #[arg(long, default_value_t = 1024 * 1024)]
+        max_line_bytes: usize,
+        /// File to read; stdin when absent.
+        file: Option<PathBuf>,
+    },
+    /// Show per-sink backlog and per-source file positions, read from the
+    /// data directory (works whether or not the agent is running).
+    Status {
+        /// Configuration file (TOML). Default: the built-in demo.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ParseFormat {
+    Json,
+    Raw,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_level);
+    let result = match cli.command {
+        Command::Run { config } => run(config.as_deref()),
+        Command::Validate { config } => validate(&config),
+        Command::Parse {
+            format,
+            map,
+            keep_raw,
+            max_line_bytes,
+            file,
+        } => parse(format, &map, keep_raw, max_line_bytes, file.as_deref()),
+        Command::Status { config } => show_status(config.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(format!("auditship={level},warn")))
+        .unwrap_or_else(|_| EnvFilter::new("auditship=info,warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Loads `path`, or the demo configuration; a config error is printed and
+/// becomes exit code 2.
+fn load_config(path: Option<&Path>) -> Result<Config, ExitCode> {
+    match path {
+        None => Ok(config::demo()),
+        Some(path) => config::load(path).map_err(|error| {
+            eprintln!("{error}");
+            ExitCode::from(2)
+        }),
+    }
+}
+
+fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let config = match load_config(path) {
+        Ok(config) => config,
+        Err(code) => return Ok(code),
+    };
+    if path.is_none() {
+        tracing::info!(
+            "No -c given: running the built-in demo (tails ./examples/*.log, writes ./data/out/)."
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("auditship")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let (trigger, shutdown) = shutdown::channel();
+        tokio::spawn(forward_signals(trigger));
+        pipeline::run(config, RunOptions::default(), shutdown)
+            .await
+            .context("the agent stopped with an error")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM or SIGINT fire the shutdown; a second one exits at once (state
+/// on disk is consistent at every instant, so this loses nothing).
+async fn forward_signals(trigger: shutdown::ShutdownTrigger) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("Cannot install signal handlers; stop the agent with SIGKILL.");
+        return;
+    };
+    for round in 0.. {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        if round == 0 {
+            tracing::info!("Stop signal received; shutting down (send it again to exit at once).");
+            trigger.fire();
+        } else {
+            tracing::warn!(
+                "Second stop signal: exiting now; undelivered events stay in the journal."
+            );
+            std::process::exit(130);
+        }
+    }
+}
+
+fn validate(path: &Path) -> anyhow::Result<ExitCode> {
+    let config = match load_config(Some(path)) {
+        Ok(config) => config,
+        Err(code) => return Ok(code),
+    };
+    print!("{}", config.describe());
+    println!("{}: configuration is valid", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse(
+    format: ParseFormat,
+    map: &[String],
+    keep_raw: bool,
+    max_line_bytes: usize,
+    file: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let format_config = match format {
+        ParseFormat::Raw => FormatConfig::Raw,
+        ParseFormat::Json => {
+            let mut pairs = Vec::new();
+            for item in map {
+                let Some((field, path)) = item.split_once('=') else {
+                    eprintln!("--map {item:?}: expected FIELD=PATH, e.g. --map actor.id=userId");
+                    return Ok(ExitCode::from(2));
+                };
+                pairs.push((field.trim().to_string(), path.trim().to_string()));
+            }
+            FormatConfig::Json { map: pairs }
+        }
+    };
+    let parser = match Parser::from_config(&format_config, keep_raw) {
+        Ok(parser) => parser,
+        Err(error) => {
+            eprintln!("{error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let (input, name): (Box<dyn Read>, String) = match file {
+        Some(path) => (
+            Box::new(
+                std::fs::File::open(path)
+                    .with_context(|| format!("cannot open {}", path.display()))?,
+            ),
+            path.display().to_string(),
+        ),
+        None => (Box::new(std::io::stdin().lock()), "stdin".to_string()),
+    };
+    let host = config::machine_hostname();
+    let mut reader = BufReader::with_capacity(64 * 1024, input);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut line = Vec::new();
+    let mut offset = 0u64;
+    let mut json = Vec::with_capacity(1024);
+    loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(max_line_bytes as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("cannot read {name}"))?;
+        if n == 0 {
+            break;
+        }
+        let entry_offset = offset;
+        let mut too_long = None;
+        if line.last() != Some(&b'\n') && line.len() > max_line_bytes {
+            // Skip the rest of the over-long line without keeping it.
+            let mut skipped = line.len() as u64;
+            skipped += skip_line(&mut reader).with_context(|| format!("cannot read {name}"))?;
+            too_long = Some(skipped);
+            line.truncate(1024);
+        }
+        offset += too_long.unwrap_or(n as u64);
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        if too_long.is_none() && line.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let ctx = EntryContext {
+            origin_kind: OriginKind::Stdin,
+            path: file.map(|_| name.as_str()),
+            offset: Some(entry_offset),
+            position_key: &name,
+            host: &host,
+            ingest_time: chrono::Utc::now(),
+        };
+        let event = match too_long {
+            Some(len) => {
+                let len = len.saturating_sub(1);
+                formats::line_too_long_event(&line, len, parser.name(), &ctx)
+            }
+            None => parser.parse(&line, &ctx),
+        };
+        json.clear();
+        event.to_json_line(&mut json);
+        json.push(b'\n');
+        if let Err(error) = out.write_all(&json) {
+            if error.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Err(error).context("cannot write to stdout");
+        }
+    }
+    out.flush().ok();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Consumes bytes up to and including the next newline; returns how many.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<u64> {
+    let mut skipped = 0u64;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(skipped);
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(skipped + i as u64 + 1);
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+                skipped += n as u64;
+            }
+        }
+    }
+}
+
+fn show_status(path: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let config = match load_config(path) {
+        Ok(config) => config,
+        Err(code) => return Ok(code),
+    };
+    let report = status::collect(&config).context("cannot read the agent's state")?;
+    print!("{report}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -21,7 +21,12 @@ pub struct Shutdown {
 /// A new, not yet fired, shutdown signal.
 pub fn channel() -> (ShutdownTrigger, Shutdown) {
     let (tx, rx) = watch::channel(false);
-    (ShutdownTrigger { tx: std::sync::Arc::new(tx) }, Shutdown { rx })
+    (
+        ShutdownTrigger {
+            tx: std::sync::Arc::new(tx),
+        },
+        Shutdown { rx },
+    )
 }
 
 impl ShutdownTrigger {
@@ -32,7 +37,9 @@ impl ShutdownTrigger {
 
     /// A handle for another task.
     pub fn subscribe(&self) -> Shutdown {
-        Shutdown { rx: self.tx.subscribe() }
+        Shutdown {
+            rx: self.tx.subscribe(),
+        }
     }
 }
 
@@ -71,14 +78,20 @@ mod tests {
         let mut b = trigger.subscribe();
         assert!(!a.is_requested());
         trigger.fire();
-        tokio::time::timeout(Duration::from_secs(1), a.recv()).await.unwrap();
-        tokio::time::timeout(Duration::from_secs(1), b.recv()).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(1), a.recv())
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(1), b.recv())
+            .await
+            .unwrap();
         assert!(b.is_requested());
     }
 
     #[tokio::test]
     async fn never_does_not_resolve() {
         let mut s = Shutdown::never();
-        assert!(tokio::time::timeout(Duration::from_millis(50), s.recv()).await.is_err());
+        assert!(tokio::time::timeout(Duration::from_millis(50), s.recv())
+            .await
+            .is_err());
     }
 }

@@ -1,0 +1,116 @@
+//! What `auditship validate` prints: one line per setting or component,
+//! with its type and key settings, defaults included, so an operator sees
+//! exactly what would run.
+//!
+//! Invariant: prints no secret. No field of the supported components holds
+//! one (paths, patterns, addresses); when sinks with credentials arrive,
+//! their tokens must be shown as `<set>`, never as values.
+
+use std::fmt::Write;
+
+use super::types::*;
+use super::units::{format_duration, format_size};
+
+impl Config {
+    /// The configuration as `auditship validate` prints it, one item per
+    /// line, sources and sinks in file order.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        let j = &self.journal;
+        let _ = writeln!(out, "data_dir {}", self.data_dir.display());
+        let _ = writeln!(out, "host {}", self.host);
+        let _ = writeln!(
+            out,
+            "journal max_bytes={} fsync={} batch_interval={} segment_bytes={}",
+            format_size(j.max_bytes),
+            match j.fsync {
+                FsyncPolicy::Batch => "batch",
+                FsyncPolicy::Always => "always",
+            },
+            format_duration(j.batch_interval),
+            j.segment_bytes.map_or("auto".to_string(), format_size),
+        );
+        if let Some(admin) = &self.admin {
+            let _ = writeln!(
+                out,
+                "admin address={} (not served in this version)",
+                admin.address
+            );
+        }
+        for source in &self.sources {
+            let _ = write!(out, "source {} type={}", source.id, source.kind.type_name());
+            match &source.kind {
+                SourceKind::File(file) => {
+                    let _ = write!(out, " include={}", list(&file.include));
+                    if !file.exclude.is_empty() {
+                        let _ = write!(out, " exclude={}", list(&file.exclude));
+                    }
+                    let _ = write!(
+                        out,
+                        " format={} start_at={} max_line_bytes={} poll_interval={} glob_interval={} keep_raw={}",
+                        file.format.name(),
+                        match file.start_at {
+                            StartAt::Beginning => "beginning",
+                            StartAt::End => "end",
+                        },
+                        format_size(file.max_line_bytes as u64),
+                        format_duration(file.poll_interval),
+                        format_duration(file.glob_interval),
+                        file.keep_raw,
+                    );
+                    if let FormatConfig::Json { map } = &file.format {
+                        for (field, path) in map {
+                            let _ = write!(out, " map.{field}={path}");
+                        }
+                    }
+                }
+            }
+            out.push('\n');
+        }
+        for sink in &self.sinks {
+            let _ = write!(
+                out,
+                "sink {} type={} inputs={}",
+                sink.id,
+                sink.kind.type_name(),
+                list(&sink.inputs)
+            );
+            match &sink.kind {
+                SinkKind::File(file) => {
+                    let _ = write!(
+                        out,
+                        " path={} compression={} max_file_bytes={}",
+                        file.path,
+                        match file.compression {
+                            Compression::None => "none",
+                            Compression::Gzip => "gzip",
+                        },
+                        file.max_file_bytes.map_or("none".to_string(), format_size),
+                    );
+                }
+                SinkKind::Console(console) => {
+                    let _ = write!(
+                        out,
+                        " stream={}",
+                        match console.stream {
+                            ConsoleStream::Stdout => "stdout",
+                            ConsoleStream::Stderr => "stderr",
+                        }
+                    );
+                }
+            }
+            let _ = writeln!(
+                out,
+                " batch.max_events={} batch.max_bytes={} batch.timeout={}",
+                sink.batch.max_events,
+                format_size(sink.batch.max_bytes as u64),
+                format_duration(sink.batch.timeout),
+            );
+        }
+        out
+    }
+}
+
+fn list(items: &[String]) -> String {
+    format!("[{}]", items.join(", "))
+}

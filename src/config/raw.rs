@@ -1,0 +1,307 @@
+//! The configuration as written: serde structs as close to the TOML as
+//! possible, one per table, `deny_unknown_fields`, every value
+//! [`Located`] so that validation can point at it.
+//!
+//! The `///` docs on these fields are the configuration reference
+//! (`docs/CONFIGURATION.md` is written from them): keep both in step.
+//!
+//! `[sources.ID]` and `[sinks.ID]` are read one at a time by `validate`,
+//! which looks at `type` first and picks the struct here; a sink's table is
+//! split between [`RawSinkShared`] (keys every sink has) and the struct of
+//! its type.
+//!
+//! Invariant: nothing here is checked beyond TOML types; meanings, units,
+//! defaults and cross-references belong to `validate`.
+
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+
+use super::located::Located;
+use super::units::NumberOrText;
+
+/// The top level of the file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    /// Directory for the journal, checkpoints, dead letters and keys.
+    /// Default `"/var/lib/auditship"`.
+    pub data_dir: Option<Located<String>>,
+    /// Name stamped on every event as `agent.host`. Default `"auto"`: the
+    /// machine's hostname (`/proc/sys/kernel/hostname`, else the `HOSTNAME`
+    /// environment variable, else `localhost`).
+    pub host: Option<Located<String>>,
+    /// `[journal]`: the durable on-disk buffer between sources and sinks.
+    pub journal: Option<Located<RawJournal>>,
+    /// `[admin]`: the local HTTP endpoint for `/health`, `/metrics`, `/status`.
+    pub admin: Option<Located<RawAdmin>>,
+    /// `[sources.ID]`: where events are read (see [`RawFileSource`]).
+    #[allow(dead_code)] // listed for the key check; `validate` reads the tables
+    pub sources: Option<IgnoredAny>,
+    /// `[sinks.ID]`: where events are delivered (see [`RawSinkShared`]).
+    #[allow(dead_code)] // listed for the key check; `validate` reads the tables
+    pub sinks: Option<IgnoredAny>,
+    /// `[alerts.ID]`: not available in this version; refused.
+    #[allow(dead_code)] // listed for the key check; `validate` refuses it
+    pub alerts: Option<IgnoredAny>,
+    /// `[channels.ID]`: not available in this version; refused.
+    #[allow(dead_code)] // listed for the key check; `validate` refuses it
+    pub channels: Option<IgnoredAny>,
+}
+
+/// `[journal]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawJournal {
+    /// Size limit of the journal on disk. When it is reached, sources stop
+    /// reading until sinks catch up (back-pressure). Default `"2GiB"`.
+    pub max_bytes: Option<Located<NumberOrText>>,
+    /// `"batch"` (default): appends arriving within `batch_interval` share
+    /// one fsync (group commit). `"always"`: one fsync per append.
+    pub fsync: Option<Located<String>>,
+    /// Longest wait to fill one group commit. Default `"10ms"`.
+    pub batch_interval: Option<Located<NumberOrText>>,
+    /// Size at which a segment file is closed and the next one started. At
+    /// most `max_bytes`. Default: chosen by the journal from `max_bytes`.
+    pub segment_bytes: Option<Located<NumberOrText>>,
+}
+
+/// `[admin]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAdmin {
+    /// `host:port` to listen on, e.g. `"127.0.0.1:8686"`. Required in
+    /// `[admin]`. Parsed and kept; nothing serves it in this version.
+    pub address: Located<String>,
+}
+
+/// `[sources.ID]` with `type = "file"`: tail files matching glob patterns.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFileSource {
+    /// `"file"`. (Other source types are not available in this version.)
+    #[serde(rename = "type")]
+    #[allow(dead_code)] // dispatched on by `validate` before this struct is read
+    pub kind: Located<String>,
+    /// Glob patterns of the files to tail, e.g. `["/var/log/app/audit*.log"]`.
+    /// Required, at least one. Relative patterns are relative to the working
+    /// directory.
+    pub include: Located<Vec<Located<String>>>,
+    /// Glob patterns of files to skip, matched against the full path and
+    /// the file name, e.g. `["*.gz"]`. Default: none.
+    pub exclude: Option<Vec<Located<String>>>,
+    /// How entries are parsed: `"json"` (default; one JSON object per line)
+    /// or `"raw"` (each line kept as it is, in `message` and `raw`).
+    pub format: Option<Located<String>>,
+    /// Where to start reading a file seen for the first time: `"beginning"`
+    /// (default) or `"end"`. Files already known resume at their checkpoint.
+    pub start_at: Option<Located<String>>,
+    /// Longest line accepted; a longer line becomes a quarantine event.
+    /// Default `"1MiB"`.
+    pub max_line_bytes: Option<Located<NumberOrText>>,
+    /// How often files are checked for new data when no change
+    /// notification arrives. Default `"250ms"`.
+    pub poll_interval: Option<Located<NumberOrText>>,
+    /// How often the `include` patterns are expanded again to find new
+    /// files. Default `"1s"`.
+    pub glob_interval: Option<Located<NumberOrText>>,
+    /// Keep the original line in the event's `raw` field. Default `false`.
+    pub keep_raw: Option<Located<bool>>,
+    /// `[sources.ID.map]`, only with `format = "json"`: where a schema field
+    /// comes from, as `"schema.field" = "dotted.source.path"`, e.g.
+    /// `"actor.id" = "userId"`. Overrides the built-in defaults field by field.
+    pub map: Option<Located<RawFieldMap>>,
+}
+
+/// `[sources.ID.map]`: (schema field, source path) pairs in file order.
+/// The path is `None` when the user wrote an unquoted dotted key
+/// (`actor.id = "userId"`), which TOML reads as a nested table; `validate`
+/// explains that at the key.
+#[derive(Debug)]
+pub(crate) struct RawFieldMap(pub Vec<(Located<String>, Option<Located<String>>)>);
+
+impl<'de> Deserialize<'de> for RawFieldMap {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldMapVisitor;
+        impl<'de> Visitor<'de> for FieldMapVisitor {
+            type Value = RawFieldMap;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table of \"schema.field\" = \"source.path\"")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFieldMap, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(field) = map.next_key::<Located<String>>()? {
+                    let target = map.next_value::<Located<StringOrTable>>()?;
+                    let path = match target.value {
+                        StringOrTable::String(value) => Some(Located {
+                            span: target.span,
+                            written: target.written,
+                            value,
+                        }),
+                        StringOrTable::Table => None,
+                    };
+                    pairs.push((field, path));
+                }
+                Ok(RawFieldMap(pairs))
+            }
+        }
+        deserializer.deserialize_map(FieldMapVisitor)
+    }
+}
+
+enum StringOrTable {
+    String(String),
+    Table,
+}
+
+impl<'de> Deserialize<'de> for StringOrTable {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StringOrTableVisitor;
+        impl<'de> Visitor<'de> for StringOrTableVisitor {
+            type Value = StringOrTable;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string (a dotted source path)")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<StringOrTable, E> {
+                Ok(StringOrTable::String(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringOrTable, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(StringOrTable::Table)
+            }
+        }
+        deserializer.deserialize_any(StringOrTableVisitor)
+    }
+}
+
+/// Keys every sink has, whatever its type. They are split off a sink's
+/// table before the rest is read with the struct of its type.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSinkShared {
+    /// The sink type: `"file"` or `"console"`.
+    #[serde(rename = "type")]
+    #[allow(dead_code)] // dispatched on by `validate` before this struct is read
+    pub kind: Located<String>,
+    /// Source ids this sink receives, e.g. `["app"]`. Default: every source.
+    /// An empty list is refused (remove the key to receive every source).
+    pub inputs: Option<Located<Vec<Located<String>>>>,
+    /// How many events go out at once.
+    pub batch: Option<Located<RawBatch>>,
+    /// Retry schedule for failed deliveries. Checked, no effect yet: the
+    /// sinks of this version write locally and do not retry.
+    pub retry: Option<Located<RawRetry>>,
+    /// Delivery rate cap. Checked, no effect yet.
+    pub rate_limit: Option<Located<RawRateLimit>>,
+    /// Write permanently rejected events under `data_dir/dead/`. Default
+    /// `true`. Checked, no effect yet.
+    #[allow(dead_code)] // accepted and type-checked; nothing reads it yet
+    pub dead_letter: Option<Located<bool>>,
+    /// TLS client settings for network sinks. Checked, no effect yet.
+    pub tls: Option<Located<RawTls>>,
+}
+
+/// The keys of [`RawSinkShared`], to split a sink's table. A test checks
+/// that this list and the struct agree.
+pub(crate) const SINK_SHARED_KEYS: &[&str] = &[
+    "type",
+    "inputs",
+    "batch",
+    "retry",
+    "rate_limit",
+    "dead_letter",
+    "tls",
+];
+
+/// `batch = { … }` of a sink.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBatch {
+    /// Most events in one batch. Default `1000`.
+    pub max_events: Option<Located<i64>>,
+    /// Most encoded bytes in one batch. Default `"1MiB"`.
+    pub max_bytes: Option<Located<NumberOrText>>,
+    /// Longest wait for a batch to fill before it is sent anyway. Default `"1s"`.
+    pub timeout: Option<Located<NumberOrText>>,
+}
+
+/// `retry = { … }` of a sink.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRetry {
+    /// First wait after a failure. Default `"200ms"`.
+    pub initial: Option<Located<NumberOrText>>,
+    /// Longest wait between attempts; waits double up to it. Default `"60s"`.
+    pub max: Option<Located<NumberOrText>>,
+    /// Randomize waits to avoid synchronized retries. Default `true`.
+    #[allow(dead_code)] // accepted and type-checked; nothing reads it yet
+    pub jitter: Option<Located<bool>>,
+    /// Give up (dead-letter) after retrying this long. Default: retry forever.
+    pub max_elapsed: Option<Located<NumberOrText>>,
+}
+
+/// `rate_limit = { … }` of a sink.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRateLimit {
+    /// Most events delivered per second; `0` (default) means no limit.
+    pub events_per_second: Option<Located<i64>>,
+}
+
+/// `tls = { … }` of a sink.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTls {
+    /// CA bundle (PEM) to verify the server with. Default: system roots.
+    pub ca: Option<Located<String>>,
+    /// Client certificate (PEM) for mutual TLS; needs `key`.
+    pub cert: Option<Located<String>>,
+    /// Client private key (PEM) for mutual TLS; needs `cert`.
+    pub key: Option<Located<String>>,
+    /// Name to verify the server certificate against. Default: the host
+    /// of the address.
+    pub server_name: Option<Located<String>>,
+    /// Skip server certificate verification. Only when written explicitly;
+    /// warned about at every start. Default `false`.
+    #[allow(dead_code)] // accepted and type-checked; nothing reads it yet
+    pub insecure_skip_verify: Option<Located<bool>>,
+}
+
+/// `[sinks.ID]` with `type = "file"`: append NDJSON to local files.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFileSink {
+    /// Output path. Required. May contain strftime fields `%Y %m %d %H`,
+    /// expanded with the UTC time a batch is written, e.g.
+    /// `"/var/lib/auditship/archive/audit-%Y-%m-%d.ndjson"`.
+    pub path: Located<String>,
+    /// `"none"` (default) or `"gzip"`.
+    pub compression: Option<Located<String>>,
+    /// Start a new file (suffix `.1`, `.2`, … before the extension) when the
+    /// current one reaches this size. Default: no size rotation.
+    pub max_file_bytes: Option<Located<NumberOrText>>,
+}
+
+/// `[sinks.ID]` with `type = "console"`: write NDJSON to the terminal.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConsoleSink {
+    /// `"stdout"` (default) or `"stderr"`.
+    pub stream: Option<Located<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::document::parse;
+    use crate::config::located::{read, DeErrorKind};
+
+    #[test]
+    fn shared_sink_key_list_matches_the_struct() {
+        let node = parse("not_a_key = 1\n").unwrap();
+        let error = read::<RawSinkShared>(&node, &[]).unwrap_err();
+        let DeErrorKind::UnknownKey { expected, .. } = error.kind else {
+            panic!("{error:?}")
+        };
+        assert_eq!(expected, SINK_SHARED_KEYS);
+    }
+}

@@ -1,0 +1,714 @@
+//! Tests of the whole loader: text in, typed `Config` or positioned
+//! problems out. Stage-level tests live beside each stage.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::*;
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "HOSTNAME" => Some("test-host".into()),
+        "LOG_DIR" => Some("/srv/logs".into()),
+        "SECRET" => Some("hunter2".into()),
+        "EMPTY" => Some(String::new()),
+        "INJECT" => Some("x\"\n[sinks.evil]\ntype = \"file\"\npath = \"/etc/evil".into()),
+        _ => None,
+    }
+}
+
+/// Loads with the test environment and no kernel hostname, so that
+/// `host = "auto"` resolves to `HOSTNAME` from `env`.
+fn load_text(text: &str) -> Result<Config, ConfigError> {
+    let read_file = |path: &std::path::Path| std::fs::read_to_string(path);
+    let no_kernel_hostname = || None;
+    super::load::Stages {
+        interpolator: super::interpolate::Interpolator {
+            env: &env,
+            read_file: &read_file,
+        },
+        hostname: super::validate::HostnameSource {
+            kernel_hostname: &no_kernel_hostname,
+            env: &env,
+        },
+    }
+    .run(text, "auditship.toml")
+}
+
+/// The problems, rendered as the operator sees them.
+fn problems(text: &str) -> Vec<String> {
+    match load_text(text) {
+        Ok(config) => panic!("expected problems, got {config:?}"),
+        Err(error) => error.problems().iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+/// The one problem of a text that has exactly one.
+fn problem(text: &str) -> String {
+    let mut found = problems(text);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    found.remove(0)
+}
+
+const MINIMAL: &str = r#"
+[sources.app]
+type = "file"
+include = ["/var/log/app/*.log"]
+
+[sinks.out]
+type = "console"
+"#;
+
+#[test]
+fn demo_config_validates_to_what_the_design_promises() {
+    let config = demo();
+    assert_eq!(config.data_dir, PathBuf::from("./data"));
+    assert_eq!(config.journal.max_bytes, 256 << 20);
+    assert_eq!(config.sources.len(), 1);
+    assert_eq!(config.sources[0].id, "examples");
+    let SourceKind::File(file) = &config.sources[0].kind;
+    assert_eq!(file.include, ["./examples/*.log"]);
+    assert_eq!(file.format, FormatConfig::Json { map: vec![] });
+    assert_eq!(file.start_at, StartAt::Beginning);
+    assert_eq!(config.sinks.len(), 1);
+    assert_eq!(config.sinks[0].id, "out");
+    assert_eq!(config.sinks[0].inputs, ["examples"]);
+    let SinkKind::File(sink) = &config.sinks[0].kind else {
+        panic!("not a file sink")
+    };
+    assert_eq!(sink.path, "./data/out/audit-%Y-%m-%d.ndjson");
+}
+
+#[test]
+fn defaults_fill_everything_left_out() {
+    let config = load_text(MINIMAL).unwrap();
+    assert_eq!(config.data_dir, PathBuf::from("/var/lib/auditship"));
+    assert_eq!(config.host, "test-host", "auto falls back to HOSTNAME");
+    assert_eq!(config.journal, JournalConfig::default());
+    assert_eq!(config.admin, None);
+    let SourceKind::File(file) = &config.sources[0].kind;
+    assert_eq!(file.exclude, Vec::<String>::new());
+    assert_eq!(file.format, FormatConfig::Json { map: vec![] });
+    assert_eq!(file.start_at, StartAt::Beginning);
+    assert_eq!(file.max_line_bytes, 1 << 20);
+    assert_eq!(file.poll_interval, Duration::from_millis(250));
+    assert_eq!(file.glob_interval, Duration::from_secs(1));
+    assert!(!file.keep_raw);
+    let sink = &config.sinks[0];
+    assert_eq!(sink.inputs, ["app"], "default inputs: every source");
+    assert_eq!(sink.batch, BatchConfig::default());
+    assert_eq!(
+        sink.kind,
+        SinkKind::Console(ConsoleSinkConfig {
+            stream: ConsoleStream::Stdout
+        })
+    );
+}
+
+#[test]
+fn full_file_source_and_file_sink_example_parses_to_the_typed_config() {
+    let text = r#"
+data_dir = "/var/lib/auditship"
+host = "web-1"
+
+[journal]
+max_bytes = "2GiB"
+fsync = "always"
+batch_interval = "5ms"
+segment_bytes = "64MiB"
+
+[admin]
+address = "127.0.0.1:8686"
+
+[sources.app]
+type = "file"
+include = ["/var/log/app/audit*.log"]
+exclude = ["*.gz"]
+format = "json"
+start_at = "end"
+max_line_bytes = "64KiB"
+poll_interval = "100ms"
+glob_interval = "5s"
+keep_raw = true
+
+[sources.app.map]
+"actor.id" = "userId"
+"time" = "createdAt"
+"correlation.request_id" = "meta.requestId"
+
+[sources.plain]
+type = "file"
+include = ["${LOG_DIR}/plain.log"]
+format = "raw"
+
+[sinks.archive]
+type = "file"
+inputs = ["app"]
+path = "/var/lib/auditship/archive/audit-%Y-%m-%d.ndjson"
+compression = "gzip"
+max_file_bytes = "100MB"
+batch = { max_events = 500, max_bytes = "512KiB", timeout = "2s" }
+retry = { initial = "200ms", max = "60s", jitter = true }
+rate_limit = { events_per_second = 0 }
+dead_letter = true
+
+[sinks.screen]
+type = "console"
+stream = "stderr"
+"#;
+    let config = load_text(text).unwrap();
+    let expected = Config {
+        data_dir: PathBuf::from("/var/lib/auditship"),
+        host: "web-1".into(),
+        journal: JournalConfig {
+            max_bytes: 2 << 30,
+            fsync: FsyncPolicy::Always,
+            batch_interval: Duration::from_millis(5),
+            segment_bytes: Some(64 << 20),
+        },
+        admin: Some(AdminConfig {
+            address: "127.0.0.1:8686".into(),
+        }),
+        sources: vec![
+            SourceConfig {
+                id: "app".into(),
+                kind: SourceKind::File(FileSourceConfig {
+                    include: vec!["/var/log/app/audit*.log".into()],
+                    exclude: vec!["*.gz".into()],
+                    format: FormatConfig::Json {
+                        map: vec![
+                            ("actor.id".into(), "userId".into()),
+                            ("time".into(), "createdAt".into()),
+                            ("correlation.request_id".into(), "meta.requestId".into()),
+                        ],
+                    },
+                    start_at: StartAt::End,
+                    max_line_bytes: 64 << 10,
+                    poll_interval: Duration::from_millis(100),
+                    glob_interval: Duration::from_secs(5),
+                    keep_raw: true,
+                }),
+            },
+            SourceConfig {
+                id: "plain".into(),
+                kind: SourceKind::File(FileSourceConfig {
+                    include: vec!["/srv/logs/plain.log".into()],
+                    exclude: vec![],
+                    format: FormatConfig::Raw,
+                    start_at: StartAt::Beginning,
+                    max_line_bytes: 1 << 20,
+                    poll_interval: Duration::from_millis(250),
+                    glob_interval: Duration::from_secs(1),
+                    keep_raw: false,
+                }),
+            },
+        ],
+        sinks: vec![
+            SinkConfig {
+                id: "archive".into(),
+                inputs: vec!["app".into()],
+                kind: SinkKind::File(FileSinkConfig {
+                    path: "/var/lib/auditship/archive/audit-%Y-%m-%d.ndjson".into(),
+                    compression: Compression::Gzip,
+                    max_file_bytes: Some(100_000_000),
+                }),
+                batch: BatchConfig {
+                    max_events: 500,
+                    max_bytes: 512 << 10,
+                    timeout: Duration::from_secs(2),
+                },
+            },
+            SinkConfig {
+                id: "screen".into(),
+                inputs: vec!["app".into(), "plain".into()],
+                kind: SinkKind::Console(ConsoleSinkConfig {
+                    stream: ConsoleStream::Stderr,
+                }),
+                batch: BatchConfig::default(),
+            },
+        ],
+    };
+    assert_eq!(config, expected);
+}
+
+#[test]
+fn components_keep_file_order() {
+    let text = r#"
+[sources.zeta]
+type = "file"
+include = ["z"]
+[sources.alpha]
+type = "file"
+include = ["a"]
+[sinks.second]
+type = "console"
+[sinks.first]
+type = "console"
+"#;
+    let config = load_text(text).unwrap();
+    let sources: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+    let sinks: Vec<&str> = config.sinks.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(sources, ["zeta", "alpha"]);
+    assert_eq!(sinks, ["second", "first"]);
+    assert_eq!(config.sinks[0].inputs, ["zeta", "alpha"]);
+}
+
+// ---------- one test per error class, exact position and message ----------
+
+#[test]
+fn syntax_errors_point_at_the_broken_spot() {
+    assert_eq!(
+        problem("data_dir = \"./data\"\nhost = \n"),
+        "auditship.toml:2:8: invalid TOML: invalid string: expected `\"`, `'`"
+    );
+}
+
+#[test]
+fn unknown_keys_suggest_the_close_known_key() {
+    let text = "[sources.app]\ntype = \"file\"\ninclude = [\"a\"]\n  inclde = [\"b\"]\n[sinks.out]\ntype = \"console\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:4:3: unknown key \"inclde\" in [sources.app] (did you mean \"include\"?)"
+    );
+}
+
+#[test]
+fn unknown_top_level_and_nested_keys_are_found_too() {
+    let text = format!("data_dri = \"x\"\n{MINIMAL}batch = {{ max_event = 3 }}\n");
+    assert_eq!(
+        problems(&text),
+        [
+            "auditship.toml:1:1: unknown key \"data_dri\" in the top level (did you mean \"data_dir\"?)",
+            "auditship.toml:9:11: unknown key \"max_event\" in [sinks.out.batch] (did you mean \"max_events\"?)",
+        ]
+    );
+}
+
+#[test]
+fn unknown_sink_keys_suggest_shared_keys_as_well() {
+    let text = "[sources.a]\ntype = \"file\"\ninclude = [\"a\"]\n[sinks.out]\ntype = \"file\"\npath = \"o\"\ninptus = [\"a\"]\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:7:1: unknown key \"inptus\" in [sinks.out] (did you mean \"inputs\"?)"
+    );
+}
+
+#[test]
+fn missing_required_keys_point_at_the_table() {
+    let text = "\n[sources.app]\ntype = \"file\"\n[sinks.out]\ntype = \"file\"\npath = \"o\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:2:1: missing required key \"include\" in [sources.app]"
+    );
+    let text = "[sources.app]\ninclude = [\"a\"]\n[sinks.out]\ntype = \"console\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:1:1: missing required key \"type\" in [sources.app]"
+    );
+}
+
+#[test]
+fn wrong_types_say_what_was_expected_and_found() {
+    let text = "[sources.app]\ntype = \"file\"\ninclude = \"/var/log/*.log\"\n[sinks.out]\ntype = \"console\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:3:11: \"include\" in [sources.app] must be an array, found a string"
+    );
+    let text = format!("data_dir = 1979-05-27\n{MINIMAL}");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:1:12: \"data_dir\" in the top level must be a string, found a date-time"
+    );
+    let text = format!("{MINIMAL}batch = {{ max_events = \"many\" }}\n");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:8:24: \"max_events\" in [sinks.out.batch] must be an integer, found a string"
+    );
+}
+
+#[test]
+fn bad_size_units_list_the_accepted_units() {
+    let text = format!("[journal]\nmax_bytes = \"12 parsecs\"\n{MINIMAL}");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:2:13: invalid \"max_bytes\" in [journal]: \"12 parsecs\": unknown size unit \"parsecs\" (accepted units: B, KB, MB, GB, TB (1000-based), KiB, MiB, GiB, TiB (1024-based))"
+    );
+}
+
+#[test]
+fn durations_without_a_unit_are_refused() {
+    let text = format!("[journal]\nbatch_interval = 10\n{MINIMAL}");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:2:18: invalid \"batch_interval\" in [journal]: 10: a duration needs a unit: write \"10s\" or \"10ms\" (accepted units: ms, s, m, h, d)"
+    );
+    let text = format!("{MINIMAL}batch = {{ timeout = \"0s\" }}\n");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:8:21: invalid \"timeout\" in [sinks.out.batch]: must be longer than zero"
+    );
+}
+
+#[test]
+fn later_source_types_are_refused_at_their_type() {
+    let text = "[sources.local]\ntype = \"syslog\"\naddress = \"0.0.0.0:6514\"\n[sinks.out]\ntype = \"console\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:2:8: source type \"syslog\" is not available in this version of auditship (supported: file)"
+    );
+    let text = "[sources.local]\ntype = \"fiel\"\n[sinks.out]\ntype = \"console\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:2:8: unknown source type \"fiel\" (supported: file) (did you mean \"file\"?)"
+    );
+}
+
+#[test]
+fn later_sink_types_are_refused_at_their_type() {
+    let text = format!("{MINIMAL}[sinks.dd]\ntype = \"datadog_logs\"\napi_key = \"${{SECRET}}\"\n");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:9:8: sink type \"datadog_logs\" is not available in this version of auditship (supported: file, console)"
+    );
+}
+
+#[test]
+fn later_formats_are_refused_at_the_format() {
+    let text = "[sources.app]\ntype = \"file\"\ninclude = [\"a\"]\nformat = \"auditd\"\n[sinks.out]\ntype = \"console\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:4:10: format \"auditd\" is not available in this version (supported: json, raw)"
+    );
+    let text = text.replace("auditd", "jsno");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:4:10: unknown format \"jsno\" (supported: json, raw) (did you mean \"json\"?)"
+    );
+}
+
+#[test]
+fn alerts_and_channels_are_refused_at_their_tables() {
+    let text = format!(
+        "{MINIMAL}\n[channels.security]\ntype = \"slack\"\nwebhook_url = \"${{SLACK_WEBHOOK_URL}}\"\n\n[alerts.break_glass]\nwhen = 'action == \"x\"'\n"
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "auditship.toml:9:2: alerts are not available in this version of auditship: remove the [channels.*] tables",
+            "auditship.toml:13:2: alerts are not available in this version of auditship: remove the [alerts.*] tables",
+        ],
+        "no complaint about the unset variable inside a refused table"
+    );
+}
+
+#[test]
+fn unknown_inputs_are_reported_at_their_entry() {
+    let text = "[sources.app]\ntype = \"file\"\ninclude = [\"a\"]\n[sinks.out]\ntype = \"console\"\ninputs = [\"app\", \"ap\"]\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:6:18: unknown input \"ap\" in [sinks.out]: no source has this id (did you mean \"app\"?)"
+    );
+    let text = "[sources.app]\ntype = \"file\"\ninclude = [\"a\"]\n[sinks.out]\ntype = \"console\"\ninputs = []\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:6:10: invalid \"inputs\" in [sinks.out]: must name at least one source id; remove the key to receive every source"
+    );
+}
+
+#[test]
+fn ids_must_be_simple_names() {
+    let text = "[sources.\"my app\"]\ntype = \"file\"\ninclude = [\"a\"]\n[sinks.out]\ntype = \"console\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:1:10: invalid id \"my app\" in [sources]: ids must be non-empty and use only letters, digits, '_' and '-'"
+    );
+}
+
+#[test]
+fn a_source_and_a_sink_are_required() {
+    assert_eq!(
+        problems("data_dir = \"./data\"\n"),
+        [
+            "auditship.toml:1:1: no source is configured: add at least one [sources.ID] table",
+            "auditship.toml:1:1: no sink is configured: add at least one [sinks.ID] table",
+        ]
+    );
+}
+
+#[test]
+fn map_fields_are_checked_against_the_schema() {
+    let text = "[sources.app]\ntype = \"file\"\ninclude = [\"a\"]\n[sources.app.map]\n\"actor.idd\" = \"userId\"\n\"correlation.\" = \"x\"\n\"time\" = \"a..b\"\n[sinks.out]\ntype = \"console\"\n";
+    assert_eq!(
+        problems(text),
+        [
+            "auditship.toml:5:1: unknown schema field \"actor.idd\" in [sources.app.map] (did you mean \"actor.id\"?)",
+            "auditship.toml:6:1: unknown schema field \"correlation.\" in [sources.app.map]",
+            "auditship.toml:7:10: invalid \"time\" in [sources.app.map]: \"a..b\" is not a dotted source path such as \"user.id\"",
+        ]
+    );
+}
+
+#[test]
+fn unquoted_dotted_map_keys_are_explained() {
+    let text = "[sources.app]\ntype = \"file\"\ninclude = [\"a\"]\n[sources.app.map]\nactor.id = \"userId\"\n[sinks.out]\ntype = \"console\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:5:1: invalid \"actor\" in [sources.app.map]: write the schema field in quotes: \"actor.…\" = \"source.path\" (unquoted dots make a nested table)"
+    );
+}
+
+#[test]
+fn map_is_refused_with_raw_format() {
+    let text = "[sources.app]\ntype = \"file\"\ninclude = [\"a\"]\nformat = \"raw\"\nmap = { \"time\" = \"ts\" }\n[sinks.out]\ntype = \"console\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:5:7: [sources.app.map] is only used with format \"json\" (this source reads \"raw\"): remove it or set format = \"json\""
+    );
+}
+
+#[test]
+fn glob_patterns_must_compile() {
+    let text = "[sources.app]\ntype = \"file\"\ninclude = [\"/var/log/[a.log\"]\n[sinks.out]\ntype = \"console\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:3:12: invalid \"include\" in [sources.app]: \"/var/log/[a.log\" is not a valid glob pattern: invalid range pattern at character 10"
+    );
+}
+
+#[test]
+fn choices_list_the_accepted_words() {
+    let text = format!("[journal]\nfsync = \"alway\"\n{MINIMAL}");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:2:9: invalid \"fsync\" in [journal]: \"alway\" is not one of: batch, always (did you mean \"always\"?)"
+    );
+}
+
+#[test]
+fn segment_bytes_cannot_exceed_max_bytes() {
+    let text = format!("[journal]\nmax_bytes = \"1MiB\"\nsegment_bytes = \"2MiB\"\n{MINIMAL}");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:3:17: invalid \"segment_bytes\" in [journal]: must not be larger than max_bytes"
+    );
+}
+
+#[test]
+fn file_sink_paths_only_use_the_supported_time_fields() {
+    let text = "[sources.a]\ntype = \"file\"\ninclude = [\"a\"]\n[sinks.out]\ntype = \"file\"\npath = \"/x/%Y-%S.log\"\n";
+    assert_eq!(
+        problem(text),
+        "auditship.toml:6:8: invalid \"path\" in [sinks.out]: \"%S\" is not expanded: paths may use %Y %m %d %H, and %% for a literal %"
+    );
+}
+
+#[test]
+fn shared_sink_keys_for_later_are_shape_checked() {
+    let text = format!(
+        "{MINIMAL}retry = {{ initial = \"1s\", max = \"100ms\" }}\ntls = {{ cert = \"c.pem\" }}\nrate_limit = {{ events_per_second = -1 }}\n"
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "auditship.toml:8:33: invalid \"max\" in [sinks.out.retry]: must not be shorter than initial",
+            "auditship.toml:9:16: invalid \"cert\" in [sinks.out.tls]: needs \"key\" as well (client certificate and key go together)",
+            "auditship.toml:10:36: invalid \"events_per_second\" in [sinks.out.rate_limit]: must be 0 (no limit) or more",
+        ]
+    );
+    let text = format!("{MINIMAL}dead_letter = \"yes\"\n");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:8:15: \"dead_letter\" in [sinks.out] must be a boolean, found a string"
+    );
+    let text = format!("{MINIMAL}tls = {{ ca = \"ca.pem\", insecure = true }}\n");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:8:24: unknown key \"insecure\" in [sinks.out.tls]"
+    );
+}
+
+#[test]
+fn admin_address_must_be_host_and_port() {
+    let text = format!("[admin]\naddress = \"8686\"\n{MINIMAL}");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:2:11: invalid \"address\" in [admin]: \"8686\" is not host:port, e.g. \"127.0.0.1:8686\""
+    );
+    let text = format!("[admin]\naddress = \"localhost:8686\"\n{MINIMAL}");
+    assert!(load_text(&text).is_ok());
+}
+
+#[test]
+fn several_problems_are_all_reported_in_file_order() {
+    let text = r#"
+[sources.app]
+type = "file"
+include = ["a"]
+format = "cef"
+
+[sources.b]
+type = "unix"
+
+[sinks.out]
+type = "file"
+path = "o"
+compression = "zip"
+inputs = ["nope"]
+"#;
+    assert_eq!(
+        problems(text),
+        [
+            "auditship.toml:5:10: format \"cef\" is not available in this version (supported: json, raw)",
+            "auditship.toml:8:8: source type \"unix\" is not available in this version of auditship (supported: file)",
+            "auditship.toml:13:15: invalid \"compression\" in [sinks.out]: \"zip\" is not one of: none, gzip (did you mean \"gzip\"?)",
+            "auditship.toml:14:11: unknown input \"nope\" in [sinks.out]: no source has this id",
+        ]
+    );
+}
+
+#[test]
+fn unreadable_config_file_is_a_read_error() {
+    let error = load(std::path::Path::new("/nonexistent/auditship.toml")).unwrap_err();
+    assert!(matches!(error, ConfigError::Read { .. }));
+    assert!(error
+        .to_string()
+        .starts_with("cannot read configuration file /nonexistent/auditship.toml: "));
+}
+
+#[test]
+fn load_reads_a_file_and_names_it_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.toml");
+    std::fs::write(&path, MINIMAL).unwrap();
+    assert_eq!(load(&path).unwrap().sources[0].id, "app");
+    std::fs::write(
+        &path,
+        "[sources.a]\ntype = \"http\"\n[sinks.b]\ntype = \"console\"\n",
+    )
+    .unwrap();
+    let error = load(&path).unwrap_err().to_string();
+    assert!(
+        error.starts_with(&format!("{}:2:8: source type \"http\"", path.display())),
+        "{error}"
+    );
+}
+
+// ---------- interpolation ----------
+
+#[test]
+fn environment_references_are_replaced() {
+    let text = MINIMAL.replace("/var/log/app/*.log", "${LOG_DIR}/*.log");
+    let config = load_text(&text).unwrap();
+    let SourceKind::File(file) = &config.sources[0].kind;
+    assert_eq!(file.include, ["/srv/logs/*.log"]);
+}
+
+#[test]
+fn unset_variables_are_reported_at_their_line() {
+    let text = MINIMAL.replace("/var/log/app/*.log", "${NOT_SET}/*.log");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:4:12: environment variable NOT_SET is not set: set it, or give a default with ${NOT_SET:-default}"
+    );
+}
+
+#[test]
+fn defaults_and_dollar_escapes_apply() {
+    let text = format!(
+        "data_dir = \"${{NOT_SET:-/opt/data}}\"\nhost = \"cost-$$5-${{EMPTY:-e}}\"\n{MINIMAL}"
+    );
+    let config = load_text(&text).unwrap();
+    assert_eq!(config.data_dir, PathBuf::from("/opt/data"));
+    assert_eq!(config.host, "cost-$5-e");
+}
+
+#[test]
+fn environment_values_cannot_inject_toml() {
+    // INJECT holds a quote, newlines and a whole sink table.
+    let text = format!("host = \"${{INJECT}}\"\n{MINIMAL}");
+    let config = load_text(&text).unwrap();
+    assert_eq!(config.host, env("INJECT").unwrap());
+    let sinks: Vec<&str> = config.sinks.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(sinks, ["out"]);
+}
+
+#[test]
+fn line_numbers_stay_right_after_interpolating_multi_line_values() {
+    let text = format!("host = \"${{INJECT}}\"\n{MINIMAL}[journal]\nfsync = \"never\"\n");
+    assert_eq!(
+        problem(&text),
+        "auditship.toml:10:9: invalid \"fsync\" in [journal]: \"never\" is not one of: batch, always"
+    );
+}
+
+#[test]
+fn errors_show_references_not_their_secret_values() {
+    let text = format!("[journal]\nfsync = \"${{SECRET}}\"\n{MINIMAL}");
+    let found = problem(&text);
+    assert_eq!(
+        found,
+        "auditship.toml:2:9: invalid \"fsync\" in [journal]: \"${SECRET}\" is not one of: batch, always"
+    );
+    assert!(!found.contains("hunter2"));
+}
+
+#[test]
+fn secret_files_fill_values_and_never_leak_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("fsync");
+    std::fs::write(&secret, "always\n").unwrap();
+    let text = format!(
+        "[journal]\nfsync = \"@file:{}\"\n{MINIMAL}",
+        secret.display()
+    );
+    assert_eq!(load_text(&text).unwrap().journal.fsync, FsyncPolicy::Always);
+
+    std::fs::write(&secret, "top-secret-value\n").unwrap();
+    let found = problem(&text);
+    assert!(!found.contains("top-secret-value"), "{found}");
+    assert!(
+        found.contains(&format!("\"@file:{}\" is not one of", secret.display())),
+        "{found}"
+    );
+
+    let missing = dir.path().join("missing");
+    let text = format!(
+        "[journal]\nfsync = \"@file:{}\"\n{MINIMAL}",
+        missing.display()
+    );
+    let found = problem(&text);
+    assert!(
+        found.starts_with(&format!(
+            "auditship.toml:2:9: cannot read secret file {}: ",
+            missing.display()
+        )),
+        "{found}"
+    );
+}
+
+// ---------- describe ----------
+
+#[test]
+fn describe_lists_every_component_with_its_settings() {
+    let text = format!("[admin]\naddress = \"127.0.0.1:8686\"\n{MINIMAL}");
+    let described = load_text(&text).unwrap().describe();
+    let lines: Vec<&str> = described.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "data_dir /var/lib/auditship",
+            "host test-host",
+            "journal max_bytes=2GiB fsync=batch batch_interval=10ms segment_bytes=auto",
+            "admin address=127.0.0.1:8686 (not served in this version)",
+            "source app type=file include=[/var/log/app/*.log] format=json start_at=beginning max_line_bytes=1MiB poll_interval=250ms glob_interval=1s keep_raw=false",
+            "sink out type=console inputs=[app] stream=stdout batch.max_events=1000 batch.max_bytes=1MiB batch.timeout=1s",
+        ]
+    );
+}
+
+#[test]
+fn from_str_resolves_auto_host_to_a_non_empty_name() {
+    let config = from_str_with_env(MINIMAL, "auditship.toml", &|_| None).unwrap();
+    assert!(!config.host.trim().is_empty());
+    assert_eq!(config.host, config.host.trim());
+}

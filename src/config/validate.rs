@@ -1,0 +1,1085 @@
+//! From the interpolated document tree to the typed [`Config`]: picks the
+//! raw struct of each component by its `type`, applies defaults, parses
+//! units, checks every value and every cross-reference.
+//!
+//! Owns the list of what this version supports and the wording of "not
+//! available in this version" for the rest of `CONFIG.md`.
+//!
+//! Problems are collected, not returned at the first one: a component that
+//! fails to read does not stop the others from being checked, so one run of
+//! `auditship validate` shows (nearly) everything to fix. A [`Config`] is
+//! returned only when there is no problem at all.
+//!
+//! Invariant: the only I/O is resolving `host = "auto"` (reading
+//! `/proc/sys/kernel/hostname`), done through [`HostnameSource`] so tests
+//! inject it.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::document::{Entry, Node, Span, Value};
+use super::error::{closest, Reason};
+use super::located::{read, DeError, DeErrorKind, Located};
+use super::raw::{
+    RawAdmin, RawBatch, RawConfig, RawConsoleSink, RawFileSink, RawFileSource, RawJournal,
+    RawRateLimit, RawRetry, RawSinkShared, RawTls, SINK_SHARED_KEYS,
+};
+use super::types::*;
+use super::units::{parse_duration, parse_size, NumberOrText};
+
+/// Default `data_dir`.
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/auditship";
+
+const SOURCE_TYPES_AVAILABLE: &[&str] = &["file"];
+const SOURCE_TYPES_LATER: &[&str] = &["unix", "syslog", "http"];
+const SINK_TYPES_AVAILABLE: &[&str] = &["file", "console"];
+const SINK_TYPES_LATER: &[&str] = &[
+    "http",
+    "datadog_logs",
+    "gcp_logging",
+    "syslog",
+    "splunk_hec",
+    "nats",
+    "postgres",
+    "elasticsearch",
+];
+const FORMATS_AVAILABLE: &[&str] = &["json", "raw"];
+const FORMATS_LATER: &[&str] = &["auditd", "syslog", "cef", "k8s", "cloudtrail", "logfmt"];
+
+/// Schema fields a `[sources.ID.map]` may set (`SCHEMA.md`), besides
+/// `correlation.<name>`.
+pub const MAPPABLE_FIELDS: &[&str] = &[
+    "id",
+    "time",
+    "action",
+    "outcome",
+    "severity",
+    "category",
+    "message",
+    "actor.id",
+    "actor.name",
+    "actor.email",
+    "actor.type",
+    "actor.session_id",
+    "actor.groups",
+    "source.ip",
+    "source.port",
+    "source.user_agent",
+    "resource.type",
+    "resource.id",
+    "resource.name",
+    "tenant.id",
+    "project.id",
+    "status.code",
+    "status.detail",
+];
+
+/// Where `host = "auto"` finds the machine's name.
+pub(crate) struct HostnameSource<'a> {
+    /// Contents of `/proc/sys/kernel/hostname`, if readable.
+    pub kernel_hostname: &'a dyn Fn() -> Option<String>,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl HostnameSource<'_> {
+    /// The kernel's hostname, else `HOSTNAME`, else `localhost`.
+    pub fn resolve(&self) -> String {
+        (self.kernel_hostname)()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .or_else(|| (self.env)("HOSTNAME").filter(|h| !h.trim().is_empty()))
+            .unwrap_or_else(|| "localhost".to_string())
+    }
+}
+
+/// Validates a whole document. Problems come back with byte offsets.
+pub(crate) fn validate(root: &Node, host: &HostnameSource) -> Result<Config, Vec<(usize, Reason)>> {
+    let mut v = Validator {
+        problems: Vec::new(),
+    };
+    let config = v.config(root, host);
+    match config {
+        Some(config) if v.problems.is_empty() => Ok(config),
+        _ => {
+            v.problems.sort_by_key(|(at, _)| *at);
+            Err(v.problems)
+        }
+    }
+}
+
+struct Validator {
+    problems: Vec<(usize, Reason)>,
+}
+
+/// The table a value is in, for messages: `[sources.app]`.
+fn table_name(path: &[String]) -> String {
+    if path.is_empty() {
+        "the top level".to_string()
+    } else {
+        format!("[{}]", path.join("."))
+    }
+}
+
+fn path_of(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|p| p.to_string()).collect()
+}
+
+/// Where an entry is best pointed at: its key, or, for a table `toml` gave
+/// no key span (`[alerts.x]` makes `alerts` implicitly), its first child.
+fn entry_offset(entry: &Entry) -> usize {
+    if entry.key_span.end > 0 {
+        return entry.key_span.start;
+    }
+    match &entry.value.value {
+        Value::Table(children) if !children.is_empty() => entry_offset(&children[0]),
+        _ => entry.value.span.start,
+    }
+}
+
+/// Whether the file has at least one `[kind.ID]` table, valid or not (an
+/// invalid one is reported on its own; "none configured" would be noise).
+fn has_components(entries: &[Entry], kind: &str) -> bool {
+    entries
+        .iter()
+        .any(|e| e.key == kind && !matches!(&e.value.value, Value::Table(t) if t.is_empty()))
+}
+
+/// Where a table is best pointed at: its own span (`[sources.app]`), else
+/// its first key.
+fn table_offset(node: &Node, fallback: usize) -> usize {
+    if node.span.end > 0 {
+        return node.span.start;
+    }
+    match &node.value {
+        Value::Table(children) if !children.is_empty() => entry_offset(&children[0]),
+        _ => fallback,
+    }
+}
+
+fn shown_amount(value: &Located<NumberOrText>) -> String {
+    match (&value.written, &value.value) {
+        (Some(written), _) => format!("\"{written}\""),
+        (None, NumberOrText::Text(text)) => format!("\"{text}\""),
+        (None, NumberOrText::Number(n)) => n.to_string(),
+    }
+}
+
+impl Validator {
+    fn push(&mut self, at: usize, reason: Reason) {
+        self.problems.push((at, reason));
+    }
+
+    fn invalid(&mut self, at: usize, table: &[String], key: &str, message: String) {
+        self.push(
+            at,
+            Reason::InvalidValue {
+                key: key.to_string(),
+                table: table_name(table),
+                message,
+            },
+        );
+    }
+
+    /// Records a problem met while reading a raw struct. `extra_keys` are
+    /// keys valid in this table that the struct itself does not list.
+    fn read_problem(&mut self, error: DeError, extra_keys: &[&'static str]) {
+        let at = error.span.map_or(0, |s| s.start);
+        let path = error.path.unwrap_or_default();
+        let (table, key) = match path.split_last() {
+            Some((key, table)) => (table_name(table), key.clone()),
+            None => (table_name(&[]), String::new()),
+        };
+        let reason = match error.kind {
+            DeErrorKind::UnknownKey { key, expected } => {
+                let suggestion = closest(&key, expected.iter().chain(extra_keys).copied());
+                Reason::UnknownKey {
+                    key,
+                    table: table_name(&path),
+                    suggestion,
+                }
+            }
+            DeErrorKind::MissingKey(key) => Reason::MissingKey {
+                key: key.to_string(),
+                table: table_name(&path),
+            },
+            DeErrorKind::WrongType { expected, found } => Reason::WrongType {
+                key,
+                table,
+                expected,
+                found,
+            },
+            DeErrorKind::Invalid(message) => Reason::InvalidValue {
+                key,
+                table,
+                message,
+            },
+        };
+        self.push(at, reason);
+    }
+
+    fn config(&mut self, root: &Node, host: &HostnameSource) -> Option<Config> {
+        let Value::Table(entries) = &root.value else {
+            return None;
+        };
+        let raw = match read::<RawConfig>(root, &[]) {
+            Ok(raw) => Some(raw),
+            Err(error) => {
+                self.read_problem(error, &[]);
+                None
+            }
+        };
+        for entry in entries {
+            if entry.key == "alerts" || entry.key == "channels" {
+                self.push(
+                    entry_offset(entry),
+                    Reason::AlertsUnavailable {
+                        table: format!("{}.*", entry.key),
+                    },
+                );
+            }
+        }
+        let source_entries = self.components(entries, "sources");
+        let sink_entries = self.components(entries, "sinks");
+        if !has_components(entries, "sources") {
+            self.push(0, Reason::NoSource);
+        }
+        if !has_components(entries, "sinks") {
+            self.push(0, Reason::NoSink);
+        }
+        let source_ids: Vec<&str> = source_entries.iter().map(|e| e.key.as_str()).collect();
+        let sources: Vec<SourceConfig> = source_entries
+            .iter()
+            .filter_map(|entry| self.source(entry))
+            .collect();
+        let sinks: Vec<SinkConfig> = sink_entries
+            .iter()
+            .filter_map(|entry| self.sink(entry, &source_ids))
+            .collect();
+        let raw = raw?;
+
+        let data_dir = match &raw.data_dir {
+            None => PathBuf::from(DEFAULT_DATA_DIR),
+            Some(dir) if dir.value.trim().is_empty() => {
+                self.invalid(dir.at(), &[], "data_dir", "must not be empty".into());
+                PathBuf::new()
+            }
+            Some(dir) => PathBuf::from(&dir.value),
+        };
+        let host = match &raw.host {
+            None => host.resolve(),
+            Some(h) if h.value == "auto" => host.resolve(),
+            Some(h) if h.value.trim().is_empty() => {
+                self.invalid(
+                    h.at(),
+                    &[],
+                    "host",
+                    "must not be empty (write \"auto\" for the machine's hostname)".into(),
+                );
+                String::new()
+            }
+            Some(h) => h.value.clone(),
+        };
+        let journal = match &raw.journal {
+            Some(journal) => self.journal(&journal.value),
+            None => JournalConfig::default(),
+        };
+        let admin = raw.admin.as_ref().map(|admin| self.admin(&admin.value));
+        Some(Config {
+            data_dir,
+            host,
+            journal,
+            admin,
+            sources,
+            sinks,
+        })
+    }
+
+    /// The `(id, table)` entries under `sources` or `sinks`, with ids checked.
+    fn components<'n>(&mut self, entries: &'n [Entry], kind: &str) -> Vec<&'n Entry> {
+        let Some(entry) = entries.iter().find(|e| e.key == kind) else {
+            return Vec::new();
+        };
+        let Value::Table(components) = &entry.value.value else {
+            self.push(
+                entry.value.span.start,
+                Reason::WrongType {
+                    key: kind.to_string(),
+                    table: table_name(&[]),
+                    expected: format!("a table of [{kind}.ID] tables"),
+                    found: entry.value.value.kind_name().to_string(),
+                },
+            );
+            return Vec::new();
+        };
+        let mut valid = Vec::new();
+        for component in components {
+            let id_ok = !component.key.is_empty()
+                && component
+                    .key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !id_ok {
+                self.push(
+                    entry_offset(component),
+                    Reason::InvalidId {
+                        id: component.key.clone(),
+                        table: kind.to_string(),
+                    },
+                );
+                continue;
+            }
+            if !matches!(component.value.value, Value::Table(_)) {
+                self.push(
+                    component.value.span.start,
+                    Reason::WrongType {
+                        key: component.key.clone(),
+                        table: format!("[{kind}]"),
+                        expected: format!("a table ([{kind}.{}])", component.key),
+                        found: component.value.value.kind_name().to_string(),
+                    },
+                );
+                continue;
+            }
+            valid.push(component);
+        }
+        valid
+    }
+
+    /// The `type` of a component table, or a problem.
+    fn component_type<'n>(&mut self, entry: &'n Entry, kind: &str) -> Option<(&'n str, Span)> {
+        let Value::Table(keys) = &entry.value.value else {
+            return None;
+        };
+        let table = format!("[{kind}.{}]", entry.key);
+        match keys.iter().find(|k| k.key == "type") {
+            None => {
+                self.push(
+                    table_offset(&entry.value, entry_offset(entry)),
+                    Reason::MissingKey {
+                        key: "type".into(),
+                        table,
+                    },
+                );
+                None
+            }
+            Some(Entry {
+                value:
+                    Node {
+                        value: Value::String(text),
+                        span,
+                    },
+                ..
+            }) => Some((text.value.as_str(), span.clone())),
+            Some(other) => {
+                self.push(
+                    other.value.span.start,
+                    Reason::WrongType {
+                        key: "type".into(),
+                        table,
+                        expected: "a string".into(),
+                        found: other.value.value.kind_name().into(),
+                    },
+                );
+                None
+            }
+        }
+    }
+
+    fn journal(&mut self, raw: &RawJournal) -> JournalConfig {
+        let table = path_of(&["journal"]);
+        let defaults = JournalConfig::default();
+        let max_bytes = self.size(&table, "max_bytes", &raw.max_bytes, defaults.max_bytes, 1);
+        let fsync = self.choice(
+            &table,
+            "fsync",
+            &raw.fsync,
+            &[
+                ("batch", FsyncPolicy::Batch),
+                ("always", FsyncPolicy::Always),
+            ],
+            defaults.fsync,
+        );
+        let batch_interval = self.duration(
+            &table,
+            "batch_interval",
+            &raw.batch_interval,
+            defaults.batch_interval,
+            false,
+        );
+        let segment_bytes = raw.segment_bytes.as_ref().map(|segment| {
+            let bytes = self.size(&table, "segment_bytes", &raw.segment_bytes, 0, 1);
+            if bytes > max_bytes {
+                self.invalid(
+                    segment.at(),
+                    &table,
+                    "segment_bytes",
+                    "must not be larger than max_bytes".into(),
+                );
+            }
+            bytes
+        });
+        JournalConfig {
+            max_bytes,
+            fsync,
+            batch_interval,
+            segment_bytes,
+        }
+    }
+
+    fn admin(&mut self, raw: &RawAdmin) -> AdminConfig {
+        let address = &raw.address;
+        let valid = address.value.parse::<SocketAddr>().is_ok()
+            || matches!(address.value.rsplit_once(':'),
+                Some((host, port)) if !host.is_empty() && !host.contains(':') && port.parse::<u16>().is_ok());
+        if !valid {
+            self.invalid(
+                address.at(),
+                &path_of(&["admin"]),
+                "address",
+                format!(
+                    "\"{}\" is not host:port, e.g. \"127.0.0.1:8686\"",
+                    address.shown()
+                ),
+            );
+        }
+        AdminConfig {
+            address: address.value.clone(),
+        }
+    }
+
+    fn source(&mut self, entry: &Entry) -> Option<SourceConfig> {
+        let id = entry.key.as_str();
+        let (kind, kind_span) = self.component_type(entry, "sources")?;
+        if SOURCE_TYPES_LATER.contains(&kind) {
+            self.push(
+                kind_span.start,
+                Reason::SourceTypeUnavailable { kind: kind.into() },
+            );
+            return None;
+        }
+        if !SOURCE_TYPES_AVAILABLE.contains(&kind) {
+            let known = SOURCE_TYPES_AVAILABLE.iter().chain(SOURCE_TYPES_LATER);
+            self.push(
+                kind_span.start,
+                Reason::UnknownSourceType {
+                    kind: kind.into(),
+                    suggestion: closest(kind, known.copied()),
+                },
+            );
+            return None;
+        }
+        let path = path_of(&["sources", id]);
+        let raw = match read::<RawFileSource>(&entry.value, &path) {
+            Ok(raw) => raw,
+            Err(error) => {
+                self.read_problem(error, &[]);
+                return None;
+            }
+        };
+        let file = self.file_source(id, &path, raw)?;
+        Some(SourceConfig {
+            id: id.to_string(),
+            kind: SourceKind::File(file),
+        })
+    }
+
+    fn file_source(
+        &mut self,
+        id: &str,
+        table: &[String],
+        raw: RawFileSource,
+    ) -> Option<FileSourceConfig> {
+        let before = self.problems.len();
+        if raw.include.value.is_empty() {
+            self.invalid(
+                raw.include.at(),
+                table,
+                "include",
+                "must list at least one glob pattern, e.g. [\"/var/log/app/*.log\"]".into(),
+            );
+        }
+        let include = self.patterns(table, "include", &raw.include.value);
+        let exclude = self.patterns(table, "exclude", raw.exclude.as_deref().unwrap_or(&[]));
+        let format = self.format(id, table, &raw);
+        let start_at = self.choice(
+            table,
+            "start_at",
+            &raw.start_at,
+            &[("beginning", StartAt::Beginning), ("end", StartAt::End)],
+            StartAt::Beginning,
+        );
+        let max_line_bytes = self.size(table, "max_line_bytes", &raw.max_line_bytes, 1 << 20, 1);
+        let max_line_bytes = usize::try_from(max_line_bytes).unwrap_or(usize::MAX);
+        let poll_interval = self.duration(
+            table,
+            "poll_interval",
+            &raw.poll_interval,
+            Duration::from_millis(250),
+            true,
+        );
+        let glob_interval = self.duration(
+            table,
+            "glob_interval",
+            &raw.glob_interval,
+            Duration::from_secs(1),
+            true,
+        );
+        let keep_raw = raw.keep_raw.is_some_and(|k| k.value);
+        (self.problems.len() == before).then_some(FileSourceConfig {
+            include,
+            exclude,
+            format: format?,
+            start_at,
+            max_line_bytes,
+            poll_interval,
+            glob_interval,
+            keep_raw,
+        })
+    }
+
+    fn patterns(
+        &mut self,
+        table: &[String],
+        key: &str,
+        patterns: &[Located<String>],
+    ) -> Vec<String> {
+        for pattern in patterns {
+            if pattern.value.is_empty() {
+                self.invalid(
+                    pattern.at(),
+                    table,
+                    key,
+                    "a glob pattern must not be empty".into(),
+                );
+            } else if let Err(error) = glob::Pattern::new(&pattern.value) {
+                self.invalid(
+                    pattern.at(),
+                    table,
+                    key,
+                    format!(
+                        "\"{}\" is not a valid glob pattern: {} at character {}",
+                        pattern.shown(),
+                        error.msg,
+                        error.pos + 1
+                    ),
+                );
+            }
+        }
+        patterns.iter().map(|p| p.value.clone()).collect()
+    }
+
+    fn format(&mut self, id: &str, table: &[String], raw: &RawFileSource) -> Option<FormatConfig> {
+        let name = raw.format.as_ref().map_or("json", |f| f.value.as_str());
+        let at = raw.format.as_ref().map_or(0, |f| f.at());
+        if FORMATS_LATER.contains(&name) {
+            self.push(
+                at,
+                Reason::FormatUnavailable {
+                    format: name.into(),
+                },
+            );
+            return None;
+        }
+        if !FORMATS_AVAILABLE.contains(&name) {
+            let known = FORMATS_AVAILABLE.iter().chain(FORMATS_LATER).copied();
+            self.push(
+                at,
+                Reason::UnknownFormat {
+                    format: name.into(),
+                    suggestion: closest(name, known),
+                },
+            );
+            return None;
+        }
+        if name == "raw" {
+            if let Some(map) = &raw.map {
+                self.push(
+                    map.at(),
+                    Reason::MapNeedsJson {
+                        source_id: id.into(),
+                        format: name.into(),
+                    },
+                );
+                return None;
+            }
+            return Some(FormatConfig::Raw);
+        }
+        let mut map = Vec::new();
+        let map_table: Vec<String> = table.iter().cloned().chain(["map".to_string()]).collect();
+        for (field, path) in raw.map.iter().flat_map(|m| &m.value.0) {
+            let Some(path) = path else {
+                self.invalid(
+                    field.at(),
+                    &map_table,
+                    &field.value,
+                    format!(
+                        "write the schema field in quotes: \"{}.…\" = \"source.path\" (unquoted dots make a nested table)",
+                        field.value
+                    ),
+                );
+                continue;
+            };
+            let field_ok = match field.value.strip_prefix("correlation.") {
+                Some(name) => !name.is_empty() && !name.contains('.'),
+                None => MAPPABLE_FIELDS.contains(&field.value.as_str()),
+            };
+            if !field_ok {
+                let correlation = field
+                    .value
+                    .split_once('.')
+                    .map(|(_, rest)| format!("correlation.{rest}"));
+                let known = MAPPABLE_FIELDS
+                    .iter()
+                    .copied()
+                    .chain(correlation.as_deref());
+                self.push(
+                    field.at(),
+                    Reason::UnknownSchemaField {
+                        field: field.value.clone(),
+                        source_id: id.into(),
+                        suggestion: closest(&field.value, known),
+                    },
+                );
+                continue;
+            }
+            if path.value.is_empty() || path.value.split('.').any(str::is_empty) {
+                self.invalid(
+                    path.at(),
+                    &map_table,
+                    &field.value,
+                    format!(
+                        "\"{}\" is not a dotted source path such as \"user.id\"",
+                        path.shown()
+                    ),
+                );
+                continue;
+            }
+            map.push((field.value.clone(), path.value.clone()));
+        }
+        Some(FormatConfig::Json { map })
+    }
+
+    fn sink(&mut self, entry: &Entry, source_ids: &[&str]) -> Option<SinkConfig> {
+        let id = entry.key.as_str();
+        let (kind, kind_span) = self.component_type(entry, "sinks")?;
+        if SINK_TYPES_LATER.contains(&kind) {
+            self.push(
+                kind_span.start,
+                Reason::SinkTypeUnavailable { kind: kind.into() },
+            );
+            return None;
+        }
+        if !SINK_TYPES_AVAILABLE.contains(&kind) {
+            let known = SINK_TYPES_AVAILABLE.iter().chain(SINK_TYPES_LATER);
+            self.push(
+                kind_span.start,
+                Reason::UnknownSinkType {
+                    kind: kind.into(),
+                    suggestion: closest(kind, known.copied()),
+                },
+            );
+            return None;
+        }
+        let path = path_of(&["sinks", id]);
+        let Value::Table(keys) = &entry.value.value else {
+            return None;
+        };
+        let (shared, specific): (Vec<Entry>, Vec<Entry>) = keys
+            .iter()
+            .cloned()
+            .partition(|k| SINK_SHARED_KEYS.contains(&k.key.as_str()));
+        let as_node = |entries: Vec<Entry>| Node {
+            span: entry.value.span.clone(),
+            value: Value::Table(entries),
+        };
+        let before = self.problems.len();
+        let shared = match read::<RawSinkShared>(&as_node(shared), &path) {
+            Ok(shared) => Some(shared),
+            Err(error) => {
+                self.read_problem(error, &[]);
+                None
+            }
+        };
+        let specific_node = as_node(specific);
+        let sink_kind = match kind {
+            "file" => match read::<RawFileSink>(&specific_node, &path) {
+                Ok(raw) => self.file_sink(&path, raw).map(SinkKind::File),
+                Err(error) => {
+                    self.read_problem(error, SINK_SHARED_KEYS);
+                    None
+                }
+            },
+            _ => match read::<RawConsoleSink>(&specific_node, &path) {
+                Ok(raw) => {
+                    let stream = self.choice(
+                        &path,
+                        "stream",
+                        &raw.stream,
+                        &[
+                            ("stdout", ConsoleStream::Stdout),
+                            ("stderr", ConsoleStream::Stderr),
+                        ],
+                        ConsoleStream::Stdout,
+                    );
+                    Some(SinkKind::Console(ConsoleSinkConfig { stream }))
+                }
+                Err(error) => {
+                    self.read_problem(error, SINK_SHARED_KEYS);
+                    None
+                }
+            },
+        };
+        let shared = shared?;
+        let inputs = self.inputs(id, &path, &shared, source_ids);
+        let batch = match &shared.batch {
+            Some(batch) => self.batch(&path, &batch.value),
+            None => BatchConfig::default(),
+        };
+        if let Some(retry) = &shared.retry {
+            self.retry(&path, &retry.value);
+        }
+        if let Some(rate_limit) = &shared.rate_limit {
+            self.rate_limit(&path, &rate_limit.value);
+        }
+        if let Some(tls) = &shared.tls {
+            self.tls(&path, &tls.value);
+        }
+        let sink_kind = sink_kind?;
+        (self.problems.len() == before).then(|| SinkConfig {
+            id: id.to_string(),
+            inputs,
+            kind: sink_kind,
+            batch,
+        })
+    }
+
+    fn inputs(
+        &mut self,
+        id: &str,
+        table: &[String],
+        shared: &RawSinkShared,
+        source_ids: &[&str],
+    ) -> Vec<String> {
+        let Some(inputs) = &shared.inputs else {
+            return source_ids.iter().map(|s| s.to_string()).collect();
+        };
+        if inputs.value.is_empty() {
+            self.invalid(
+                inputs.at(),
+                table,
+                "inputs",
+                "must name at least one source id; remove the key to receive every source".into(),
+            );
+        }
+        let mut seen = HashSet::new();
+        for input in &inputs.value {
+            if !source_ids.contains(&input.value.as_str()) {
+                self.push(
+                    input.at(),
+                    Reason::UnknownInput {
+                        input: input.shown().to_string(),
+                        sink: id.to_string(),
+                        suggestion: closest(&input.value, source_ids.iter().copied()),
+                    },
+                );
+            } else if !seen.insert(input.value.as_str()) {
+                self.invalid(
+                    input.at(),
+                    table,
+                    "inputs",
+                    format!("source \"{}\" is listed twice", input.value),
+                );
+            }
+        }
+        inputs.value.iter().map(|i| i.value.clone()).collect()
+    }
+
+    fn batch(&mut self, sink: &[String], raw: &RawBatch) -> BatchConfig {
+        let table: Vec<String> = sink.iter().cloned().chain(["batch".to_string()]).collect();
+        let defaults = BatchConfig::default();
+        let max_events = match &raw.max_events {
+            None => defaults.max_events,
+            Some(n) if n.value >= 1 => usize::try_from(n.value).unwrap_or(usize::MAX),
+            Some(n) => {
+                self.invalid(n.at(), &table, "max_events", "must be at least 1".into());
+                defaults.max_events
+            }
+        };
+        let max_bytes = self.size(
+            &table,
+            "max_bytes",
+            &raw.max_bytes,
+            defaults.max_bytes as u64,
+            1,
+        );
+        let timeout = self.duration(&table, "timeout", &raw.timeout, defaults.timeout, true);
+        BatchConfig {
+            max_events,
+            max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+            timeout,
+        }
+    }
+
+    fn retry(&mut self, sink: &[String], raw: &RawRetry) {
+        let table: Vec<String> = sink.iter().cloned().chain(["retry".to_string()]).collect();
+        let initial = self.duration(
+            &table,
+            "initial",
+            &raw.initial,
+            Duration::from_millis(200),
+            true,
+        );
+        let max = self.duration(&table, "max", &raw.max, Duration::from_secs(60), true);
+        if let Some(max_written) = &raw.max {
+            if max < initial {
+                self.invalid(
+                    max_written.at(),
+                    &table,
+                    "max",
+                    "must not be shorter than initial".into(),
+                );
+            }
+        }
+        self.duration(
+            &table,
+            "max_elapsed",
+            &raw.max_elapsed,
+            Duration::ZERO,
+            true,
+        );
+    }
+
+    fn rate_limit(&mut self, sink: &[String], raw: &RawRateLimit) {
+        let table: Vec<String> = sink
+            .iter()
+            .cloned()
+            .chain(["rate_limit".to_string()])
+            .collect();
+        if let Some(rate) = &raw.events_per_second {
+            if rate.value < 0 {
+                self.invalid(
+                    rate.at(),
+                    &table,
+                    "events_per_second",
+                    "must be 0 (no limit) or more".into(),
+                );
+            }
+        }
+    }
+
+    fn tls(&mut self, sink: &[String], raw: &RawTls) {
+        let table: Vec<String> = sink.iter().cloned().chain(["tls".to_string()]).collect();
+        for (key, value) in [
+            ("ca", &raw.ca),
+            ("cert", &raw.cert),
+            ("key", &raw.key),
+            ("server_name", &raw.server_name),
+        ] {
+            if let Some(value) = value {
+                if value.value.trim().is_empty() {
+                    self.invalid(value.at(), &table, key, "must not be empty".into());
+                }
+            }
+        }
+        match (&raw.cert, &raw.key) {
+            (Some(cert), None) => self.invalid(
+                cert.at(),
+                &table,
+                "cert",
+                "needs \"key\" as well (client certificate and key go together)".into(),
+            ),
+            (None, Some(key)) => self.invalid(
+                key.at(),
+                &table,
+                "key",
+                "needs \"cert\" as well (client certificate and key go together)".into(),
+            ),
+            _ => {}
+        }
+    }
+
+    fn file_sink(&mut self, table: &[String], raw: RawFileSink) -> Option<FileSinkConfig> {
+        let before = self.problems.len();
+        let path = &raw.path;
+        if path.value.trim().is_empty() {
+            self.invalid(path.at(), table, "path", "must not be empty".into());
+        } else if path.value.ends_with('/') {
+            self.invalid(
+                path.at(),
+                table,
+                "path",
+                "must name a file, not a directory".into(),
+            );
+        } else if let Some(field) = unsupported_time_field(&path.value) {
+            self.invalid(
+                path.at(),
+                table,
+                "path",
+                format!("\"{field}\" is not expanded: paths may use %Y %m %d %H, and %% for a literal %"),
+            );
+        }
+        let compression = self.choice(
+            table,
+            "compression",
+            &raw.compression,
+            &[("none", Compression::None), ("gzip", Compression::Gzip)],
+            Compression::None,
+        );
+        let max_file_bytes = raw
+            .max_file_bytes
+            .as_ref()
+            .map(|_| self.size(table, "max_file_bytes", &raw.max_file_bytes, 0, 1));
+        (self.problems.len() == before).then(|| FileSinkConfig {
+            path: path.value.clone(),
+            compression,
+            max_file_bytes,
+        })
+    }
+
+    /// A size key; `minimum` is checked.
+    fn size(
+        &mut self,
+        table: &[String],
+        key: &str,
+        value: &Option<Located<NumberOrText>>,
+        default: u64,
+        minimum: u64,
+    ) -> u64 {
+        let Some(value) = value else {
+            return default;
+        };
+        match parse_size(&value.value) {
+            Ok(bytes) if bytes >= minimum => bytes,
+            Ok(_) => {
+                self.invalid(
+                    value.at(),
+                    table,
+                    key,
+                    format!("must be at least {minimum} byte(s)"),
+                );
+                default
+            }
+            Err(message) => {
+                self.invalid(
+                    value.at(),
+                    table,
+                    key,
+                    format!("{}: {message}", shown_amount(value)),
+                );
+                default
+            }
+        }
+    }
+
+    /// A duration key; `positive` refuses zero.
+    fn duration(
+        &mut self,
+        table: &[String],
+        key: &str,
+        value: &Option<Located<NumberOrText>>,
+        default: Duration,
+        positive: bool,
+    ) -> Duration {
+        let Some(value) = value else {
+            return default;
+        };
+        match parse_duration(&value.value) {
+            Ok(duration) if positive && duration.is_zero() => {
+                self.invalid(value.at(), table, key, "must be longer than zero".into());
+                default
+            }
+            Ok(duration) => duration,
+            Err(message) => {
+                self.invalid(
+                    value.at(),
+                    table,
+                    key,
+                    format!("{}: {message}", shown_amount(value)),
+                );
+                default
+            }
+        }
+    }
+
+    /// A key whose value is one of a few words.
+    fn choice<T: Copy>(
+        &mut self,
+        table: &[String],
+        key: &str,
+        value: &Option<Located<String>>,
+        options: &[(&str, T)],
+        default: T,
+    ) -> T {
+        let Some(value) = value else {
+            return default;
+        };
+        if let Some((_, chosen)) = options.iter().find(|(name, _)| *name == value.value) {
+            return *chosen;
+        }
+        let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+        let hint = closest(&value.value, names.iter().copied())
+            .map(|s| format!(" (did you mean \"{s}\"?)"))
+            .unwrap_or_default();
+        self.invalid(
+            value.at(),
+            table,
+            key,
+            format!(
+                "\"{}\" is not one of: {}{hint}",
+                value.shown(),
+                names.join(", ")
+            ),
+        );
+        default
+    }
+}
+
+/// The first `%x` in a path that the file sink does not expand.
+fn unsupported_time_field(path: &str) -> Option<String> {
+    let mut chars = path.chars();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            match chars.next() {
+                Some('Y' | 'm' | 'd' | 'H' | '%') => {}
+                Some(other) => return Some(format!("%{other}")),
+                None => return Some("%".to_string()),
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_host_prefers_the_kernel_then_the_environment_then_localhost() {
+        let kernel = || Some("kernel-name\n".to_string());
+        let no_kernel = || None;
+        let blank_kernel = || Some("\n".to_string());
+        let env = |name: &str| (name == "HOSTNAME").then(|| "env-name".to_string());
+        let no_env = |_: &str| None;
+        let resolve = |kernel_hostname: &dyn Fn() -> Option<String>,
+                       env: &dyn Fn(&str) -> Option<String>| {
+            HostnameSource {
+                kernel_hostname,
+                env,
+            }
+            .resolve()
+        };
+        assert_eq!(resolve(&kernel, &env), "kernel-name");
+        assert_eq!(resolve(&no_kernel, &env), "env-name");
+        assert_eq!(resolve(&blank_kernel, &env), "env-name");
+        assert_eq!(resolve(&no_kernel, &no_env), "localhost");
+    }
+
+    #[test]
+    fn only_the_listed_time_fields_are_allowed_in_sink_paths() {
+        assert_eq!(unsupported_time_field("/a/%Y/%m/%d/%H-100%%.log"), None);
+        assert_eq!(unsupported_time_field("/a/%M.log"), Some("%M".into()));
+        assert_eq!(unsupported_time_field("/a/50%"), Some("%".into()));
+    }
+}

@@ -1,0 +1,286 @@
+//! Runs one `file` source: tail → parse → journal → acknowledge.
+//!
+//! Three stages joined by bounded channels, so memory stays bounded and a
+//! full journal pauses reading:
+//!
+//! 1. the [`FileTailer`] reads lines and sends [`LineBatch`]es (it stops
+//!    reading when the channel is full);
+//! 2. each batch is parsed and serialized on the blocking pool — batches in
+//!    parallel, results kept in order (a queue of join handles);
+//! 3. the appender takes every parsed batch that is ready, appends them to
+//!    the journal in one request (group commit does the rest), and only
+//!    after the journal says "durable" acknowledges the batches' end offsets
+//!    to the tailer's checkpoints.
+//!
+//! Invariant: a file offset is acknowledged only after every line before it
+//! is durable in the journal. A crash therefore re-reads at most the
+//! batches in flight (at-least-once, no loss).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::encoded_event::EncodedEvent;
+use super::journal_record;
+use super::stats::PipelineStats;
+use super::PipelineError;
+use crate::config::FileSourceConfig;
+use crate::event::OriginKind;
+use crate::formats::{self, EntryContext, Parser};
+use crate::journal::Journal;
+use crate::shutdown::Shutdown;
+use crate::sources::file::{CheckpointHandle, FileId, FileTailer, LineBatch, TailerOptions};
+
+/// Line batches waiting to be parsed.
+const LINE_QUEUE: usize = 4;
+/// Parsed batches waiting for the journal (also the parse parallelism).
+const PARSE_QUEUE: usize = 4;
+/// Most events the appender gathers into one journal request.
+const MAX_EVENTS_PER_APPEND: usize = 16 * 1024;
+
+/// A built, not yet running, file source.
+pub struct FileSourceTask {
+    id: Arc<str>,
+    host: Arc<str>,
+    parser: Arc<Parser>,
+    tailer: FileTailer,
+    checkpoints: CheckpointHandle,
+    journaled: Arc<JournaledPositions>,
+}
+
+/// The output of stage 2 for one line batch.
+struct ParsedBatch {
+    file: FileId,
+    /// `file` as text, as recorded in journal record headers.
+    file_key: Arc<str>,
+    end_offset: u64,
+    /// Each event with the end offset of its line.
+    events: Vec<(EncodedEvent, u64)>,
+    bytes: u64,
+    quarantined: u64,
+}
+
+/// How far each file's lines already reached the journal, learned from the
+/// journal's newest records at start. A checkpoint file saved before a
+/// crash can be older than the journal; lines that end at or before these
+/// offsets are already journaled and are skipped instead of stored twice.
+pub type JournaledPositions = HashMap<String, u64>;
+
+impl FileSourceTask {
+    /// Opens the source's checkpoints and prepares the tailer; fails before
+    /// anything runs when the configuration cannot work.
+    pub fn build(
+        id: &str,
+        config: &FileSourceConfig,
+        host: &str,
+        checkpoint_path: PathBuf,
+        journaled: JournaledPositions,
+    ) -> Result<FileSourceTask, PipelineError> {
+        let parser = Parser::from_config(&config.format, config.keep_raw).map_err(|e| {
+            PipelineError::Source {
+                id: id.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        let options = TailerOptions {
+            include: config.include.clone(),
+            exclude: config.exclude.clone(),
+            start_at: config.start_at,
+            max_line_bytes: config.max_line_bytes,
+            poll_interval: config.poll_interval,
+            glob_interval: config.glob_interval,
+            ..TailerOptions::default()
+        };
+        let (tailer, checkpoints) =
+            FileTailer::new(id, options, checkpoint_path).map_err(|e| PipelineError::Source {
+                id: id.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(FileSourceTask {
+            id: Arc::from(id),
+            host: Arc::from(host),
+            parser: Arc::new(parser),
+            tailer,
+            checkpoints,
+            journaled: Arc::new(journaled),
+        })
+    }
+
+    /// Runs until `shutdown`, then drains what was read into the journal and
+    /// persists the checkpoints.
+    pub async fn run(self, journal: Journal, stats: PipelineStats, shutdown: Shutdown) {
+        let FileSourceTask {
+            id,
+            host,
+            parser,
+            tailer,
+            checkpoints,
+            journaled,
+        } = self;
+        let (line_tx, line_rx) = mpsc::channel::<LineBatch>(LINE_QUEUE);
+        let (parsed_tx, parsed_rx) = mpsc::channel::<JoinHandle<ParsedBatch>>(PARSE_QUEUE);
+
+        let tail_id = id.clone();
+        let tailer_task = tokio::spawn(async move {
+            if let Err(error) = tailer.run(line_tx, shutdown).await {
+                tracing::error!(source = %tail_id, %error, "File source stopped reading.");
+            }
+        });
+        let parse_task = tokio::spawn(parse_stage(line_rx, parsed_tx, parser, host, journaled));
+
+        append_stage(&id, parsed_rx, &journal, &checkpoints, &stats).await;
+
+        let _ = parse_task.await;
+        let _ = tailer_task.await;
+        if let Err(error) = checkpoints.persist() {
+            tracing::error!(source = %id, %error, "Could not save file checkpoints at shutdown; lines since the last save will be read again.");
+        }
+    }
+}
+
+async fn parse_stage(
+    mut line_rx: mpsc::Receiver<LineBatch>,
+    parsed_tx: mpsc::Sender<JoinHandle<ParsedBatch>>,
+    parser: Arc<Parser>,
+    host: Arc<str>,
+    journaled: Arc<JournaledPositions>,
+) {
+    while let Some(batch) = line_rx.recv().await {
+        let parser = parser.clone();
+        let host = host.clone();
+        let journaled = journaled.clone();
+        let handle =
+            tokio::task::spawn_blocking(move || parse_batch(batch, &parser, &host, &journaled));
+        if parsed_tx.send(handle).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Stage 2: one line batch → serialized events. Pure CPU work.
+fn parse_batch(
+    batch: LineBatch,
+    parser: &Parser,
+    host: &str,
+    journaled: &JournaledPositions,
+) -> ParsedBatch {
+    let path = batch.path.to_string_lossy();
+    let key = batch.file.to_string();
+    let already = journaled.get(&key).copied().unwrap_or(0);
+    let ingest_time = Utc::now();
+    let mut events = Vec::with_capacity(batch.lines.len());
+    let mut bytes = 0u64;
+    let mut quarantined = 0u64;
+    for (i, line) in batch.lines.iter().enumerate() {
+        let end_offset = batch
+            .lines
+            .get(i + 1)
+            .map(|next| next.offset)
+            .unwrap_or(batch.end_offset);
+        if end_offset <= already {
+            continue;
+        }
+        let ctx = EntryContext {
+            origin_kind: OriginKind::File,
+            path: Some(&path),
+            offset: Some(line.offset),
+            position_key: &key,
+            host,
+            ingest_time,
+        };
+        let event = match line.too_long {
+            Some(original_len) => {
+                formats::line_too_long_event(&line.bytes, original_len, parser.name(), &ctx)
+            }
+            None => parser.parse(&line.bytes, &ctx),
+        };
+        bytes += line.too_long.unwrap_or(line.bytes.len() as u64) + 1;
+        quarantined += u64::from(event.is_quarantined());
+        events.push((EncodedEvent::encode(&event), end_offset));
+    }
+    ParsedBatch {
+        file: batch.file,
+        file_key: Arc::from(key),
+        end_offset: batch.end_offset,
+        events,
+        bytes,
+        quarantined,
+    }
+}
+
+/// Stage 3: append in order, acknowledge after durability.
+async fn append_stage(
+    source_id: &Arc<str>,
+    mut parsed_rx: mpsc::Receiver<JoinHandle<ParsedBatch>>,
+    journal: &Journal,
+    checkpoints: &CheckpointHandle,
+    stats: &PipelineStats,
+) {
+    while let Some(first) = parsed_rx.recv().await {
+        let mut ready = Vec::new();
+        let mut count = 0;
+        let mut next = Some(first);
+        while let Some(handle) = next.take() {
+            match handle.await {
+                Ok(batch) => {
+                    count += batch.events.len();
+                    ready.push(batch);
+                }
+                Err(error) => {
+                    // A parse task can only fail by panicking, which the
+                    // formats promise never to do; the lines stay unacked
+                    // and are read again after a restart.
+                    tracing::error!(source = %source_id, %error, "A parse task failed; stopping this source to avoid acknowledging lost lines.");
+                    return;
+                }
+            }
+            if count < MAX_EVENTS_PER_APPEND {
+                next = parsed_rx.try_recv().ok();
+            }
+        }
+
+        let mut batches = Vec::with_capacity(ready.len());
+        let mut acks = Vec::with_capacity(ready.len());
+        let (mut n, mut bytes, mut quarantined) = (0u64, 0, 0);
+        for batch in ready {
+            n += batch.events.len() as u64;
+            bytes += batch.bytes;
+            quarantined += batch.quarantined;
+            acks.push((batch.file, batch.end_offset));
+            batches.push((batch.file_key, batch.events));
+        }
+        stats.record_read(n, bytes, quarantined);
+
+        let id = source_id.clone();
+        let encode = Box::new(move |writer: &mut crate::journal::RecordWriter<'_>| {
+            for (file_key, events) in &batches {
+                for (event, end_offset) in events {
+                    writer.push_with(|seq, out| {
+                        let position = journal_record::FilePosition {
+                            file_id: file_key,
+                            end_offset: *end_offset,
+                        };
+                        journal_record::write_header(&id, Some(position), out);
+                        event.write_with_seq(seq, out);
+                    });
+                }
+            }
+        });
+        match journal.append(encode).await {
+            Ok(_) => {
+                stats.record_journaled(n);
+                for (file, end_offset) in &acks {
+                    checkpoints.ack(file, *end_offset);
+                }
+            }
+            Err(error) => {
+                tracing::error!(source = %source_id, %error, "Could not append to the journal; stopping this source. Unacknowledged lines are read again at the next start.");
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Wiring: builds every component from the validated configuration, runs
+//! them, and shuts them down in order (sources first, then sinks drain,
+//! then the journal closes).
+//!
+//! Invariant: no format or protocol logic lives here — only plumbing,
+//! ordering and acknowledgement.
+
+mod agent;
+mod encoded_event;
+mod file_source;
+pub mod journal_record;
+mod sink_runner;
+mod stats;
+
+pub use agent::{run, RunOptions};
+pub use encoded_event::EncodedEvent;
+pub use sink_runner::Backoff;
+pub use stats::{PipelineStats, StatsSnapshot};
+
+/// Why the agent could not start (or had to stop). Each message names the
+/// component and what the operator can do.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("cannot create data directory {path}: {source} (set data_dir to a writable directory)")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("journal: {0}")]
+    Journal(#[from] crate::journal::JournalError),
+    #[error("source {id:?}: {reason}")]
+    Source { id: String, reason: String },
+    #[error("sink {id:?}: {reason}")]
+    Sink { id: String, reason: String },
+}

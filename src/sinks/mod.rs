@@ -1,0 +1,72 @@
+//! Destinations. One module per destination's wire format; the pipeline's
+//! sink runner owns the journal cursor, batching and retry, and hands each
+//! sink a batch of event JSON lines to deliver.
+//!
+//! Invariant: a sink returns `Ok` only when the batch is durable at the
+//! destination (written and fsynced for files, flushed for the console), and
+//! never retries on its own: the runner decides when to try again.
+
+pub mod console;
+pub mod file;
+
+use crate::config::{SinkConfig, SinkKind};
+
+pub use console::ConsoleSink;
+pub use file::FileSink;
+
+/// Why a batch could not be delivered. Every variant is retried by the
+/// runner after a back-off; the message says what the operator can fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("cannot write {path}: {source} (check that the directory exists, is writable and the disk is not full)")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write to {stream}: {source}")]
+    Console {
+        stream: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid file sink path pattern {pattern:?}: {reason}")]
+    Pattern { pattern: String, reason: String },
+}
+
+/// A running destination. The set is closed, so an enum rather than a trait
+/// object: a `match` shows every destination in one place.
+#[derive(Debug)]
+pub enum Sink {
+    File(FileSink),
+    Console(ConsoleSink),
+}
+
+impl Sink {
+    /// Builds the sink described by `config`.
+    pub fn build(config: &SinkConfig) -> Result<Sink, SinkError> {
+        Ok(match &config.kind {
+            SinkKind::File(file) => Sink::File(FileSink::new(file)?),
+            SinkKind::Console(console) => Sink::Console(ConsoleSink::new(console.stream)),
+        })
+    }
+
+    /// The highest `agent.seq` the destination already holds, when the
+    /// destination can tell (a file sink reads its last line). The runner
+    /// skips records up to it after a crash.
+    pub fn recover_position(&mut self) -> Result<Option<u64>, SinkError> {
+        match self {
+            Sink::File(sink) => sink.recover_position(),
+            Sink::Console(_) => Ok(None),
+        }
+    }
+
+    /// Delivers `lines` (event JSON, no newline) durably, in order. Blocking:
+    /// the runner calls it on a blocking thread.
+    pub fn write_batch(&mut self, lines: &[&[u8]]) -> Result<(), SinkError> {
+        match self {
+            Sink::File(sink) => sink.write_batch(lines),
+            Sink::Console(sink) => sink.write_batch(lines),
+        }
+    }
+}
