@@ -20,7 +20,9 @@ fn main() {
     let seed: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(7);
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-    if let Err(error) = gen_audit::write_json_lines(&mut out, seed, 0..lines).and_then(|()| out.flush()) {
+    if let Err(error) =
+        gen_audit::write_json_lines(&mut out, seed, 0..lines).and_then(|()| out.flush())
+    {
         eprintln!("gen-audit: {error}");
         std::process::exit(1);
     }

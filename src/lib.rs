@@ -13,5 +13,10 @@
 
 pub mod config;
 pub mod event;
+pub mod formats;
+pub mod journal;
+pub mod pipeline;
 pub mod shutdown;
 pub mod sinks;
+pub mod sources;
+pub mod status;

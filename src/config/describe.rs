@@ -2,9 +2,9 @@
 //! with its type and key settings, defaults included, so an operator sees
 //! exactly what would run.
 //!
-//! Invariant: prints no secret. No field of the supported components holds
-//! one (paths, patterns, addresses); when sinks with credentials arrive,
-//! their tokens must be shown as `<set>`, never as values.
+//! Invariant: prints no secret. Header values of `http` sinks (tokens) are
+//! shown as `<set>`, only their names appear; a URI's query string (where
+//! some services take keys) is shown as `?<hidden>`.
 
 use std::fmt::Write;
 
@@ -88,6 +88,7 @@ impl Config {
                         file.max_file_bytes.map_or("none".to_string(), format_size),
                     );
                 }
+                SinkKind::Http(http) => describe_http(&mut out, http),
                 SinkKind::Console(console) => {
                     let _ = write!(
                         out,
@@ -108,6 +109,45 @@ impl Config {
             );
         }
         out
+    }
+}
+
+fn describe_http(out: &mut String, http: &HttpSinkConfig) {
+    let uri = match http.uri.split_once('?') {
+        Some((before, _)) => format!("{before}?<hidden>"),
+        None => http.uri.clone(),
+    };
+    let _ = write!(
+        out,
+        " uri={uri} method={} encoding={} compression={} request_timeout={}",
+        http.method.name(),
+        http.encoding.name(),
+        match http.compression {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+        },
+        format_duration(http.request_timeout),
+    );
+    for (name, _) in &http.headers {
+        let _ = write!(out, " headers.{name}=<set>");
+    }
+    let tls = &http.tls;
+    if let Some(ca) = &tls.ca {
+        let _ = write!(out, " tls.ca={}", ca.display());
+    }
+    if let Some(client) = &tls.client_certificate {
+        let _ = write!(
+            out,
+            " tls.cert={} tls.key={}",
+            client.cert.display(),
+            client.key.display()
+        );
+    }
+    if let Some(name) = &tls.server_name {
+        let _ = write!(out, " tls.server_name={name}");
+    }
+    if tls.insecure_skip_verify {
+        let _ = write!(out, " tls.insecure_skip_verify=true (INSECURE)");
     }
 }
 

@@ -106,10 +106,10 @@ pub enum Reason {
         kind: String,
         suggestion: Option<String>,
     },
-    #[error("sink type \"{kind}\" is not available in this version of auditship (supported: file, console)")]
+    #[error("sink type \"{kind}\" is not available in this version of auditship (supported: file, console, http)")]
     SinkTypeUnavailable { kind: String },
     #[error(
-        "unknown sink type \"{kind}\" (supported: file, console){}",
+        "unknown sink type \"{kind}\" (supported: file, console, http){}",
         DidYouMean(suggestion)
     )]
     UnknownSinkType {

@@ -178,7 +178,7 @@ impl<'de> Deserialize<'de> for StringOrTable {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSinkShared {
-    /// The sink type: `"file"` or `"console"`.
+    /// The sink type: `"file"`, `"console"` or `"http"`.
     #[serde(rename = "type")]
     #[allow(dead_code)] // dispatched on by `validate` before this struct is read
     pub kind: Located<String>,
@@ -187,8 +187,7 @@ pub(crate) struct RawSinkShared {
     pub inputs: Option<Located<Vec<Located<String>>>>,
     /// How many events go out at once.
     pub batch: Option<Located<RawBatch>>,
-    /// Retry schedule for failed deliveries. Checked, no effect yet: the
-    /// sinks of this version write locally and do not retry.
+    /// Retry schedule for failed deliveries. Checked, no effect yet.
     pub retry: Option<Located<RawRetry>>,
     /// Delivery rate cap. Checked, no effect yet.
     pub rate_limit: Option<Located<RawRateLimit>>,
@@ -196,7 +195,8 @@ pub(crate) struct RawSinkShared {
     /// `true`. Checked, no effect yet.
     #[allow(dead_code)] // accepted and type-checked; nothing reads it yet
     pub dead_letter: Option<Located<bool>>,
-    /// TLS client settings for network sinks. Checked, no effect yet.
+    /// TLS client settings for network sinks (`http` with an `https://`
+    /// URI). Checked but without effect for `file` and `console`.
     pub tls: Option<Located<RawTls>>,
 }
 
@@ -257,12 +257,11 @@ pub(crate) struct RawTls {
     pub cert: Option<Located<String>>,
     /// Client private key (PEM) for mutual TLS; needs `cert`.
     pub key: Option<Located<String>>,
-    /// Name to verify the server certificate against. Default: the host
-    /// of the address.
+    /// Name to verify the server certificate against: a DNS name or an IP
+    /// address. Default: the host of the address.
     pub server_name: Option<Located<String>>,
     /// Skip server certificate verification. Only when written explicitly;
     /// warned about at every start. Default `false`.
-    #[allow(dead_code)] // accepted and type-checked; nothing reads it yet
     pub insecure_skip_verify: Option<Located<bool>>,
 }
 
@@ -287,6 +286,55 @@ pub(crate) struct RawFileSink {
 pub(crate) struct RawConsoleSink {
     /// `"stdout"` (default) or `"stderr"`.
     pub stream: Option<Located<String>>,
+}
+
+/// `[sinks.ID]` with `type = "http"`: send batches to an HTTP endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHttpSink {
+    /// Where batches are sent: an `http://` or `https://` URI, e.g.
+    /// `"https://collector.example.com/v1/audit"`. Required. Credentials
+    /// go in `headers`, not in the URI.
+    pub uri: Located<String>,
+    /// `"POST"` (default) or `"PUT"`.
+    pub method: Option<Located<String>>,
+    /// `"ndjson"` (default; one event a line, `application/x-ndjson`) or
+    /// `"json_array"` (one JSON array, `application/json`).
+    pub encoding: Option<Located<String>>,
+    /// `"gzip"` (default; `Content-Encoding: gzip`) or `"none"`.
+    pub compression: Option<Located<String>>,
+    /// Extra request headers, e.g. `{ Authorization = "Bearer ${TOKEN}" }`.
+    /// Values are never printed. `Content-Length`, `Content-Encoding`,
+    /// `Transfer-Encoding` and `Host` are set by the sink and refused here.
+    pub headers: Option<Located<RawHeaders>>,
+    /// Longest wait for one request, connecting included; a server that
+    /// does not answer in time fails the attempt, which is retried.
+    /// Default `"30s"`.
+    pub request_timeout: Option<Located<NumberOrText>>,
+}
+
+/// `headers = { … }`: (name, value) pairs in file order.
+#[derive(Debug)]
+pub(crate) struct RawHeaders(pub Vec<(Located<String>, Located<String>)>);
+
+impl<'de> Deserialize<'de> for RawHeaders {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeadersVisitor;
+        impl<'de> Visitor<'de> for HeadersVisitor {
+            type Value = RawHeaders;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table of Header-Name = \"value\"")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawHeaders, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(name) = map.next_key::<Located<String>>()? {
+                    pairs.push((name, map.next_value::<Located<String>>()?));
+                }
+                Ok(RawHeaders(pairs))
+            }
+        }
+        deserializer.deserialize_map(HeadersVisitor)
+    }
 }
 
 #[cfg(test)]

@@ -368,7 +368,7 @@ fn later_sink_types_are_refused_at_their_type() {
     let text = format!("{MINIMAL}[sinks.dd]\ntype = \"datadog_logs\"\napi_key = \"${{SECRET}}\"\n");
     assert_eq!(
         problem(&text),
-        "auditship.toml:9:8: sink type \"datadog_logs\" is not available in this version of auditship (supported: file, console)"
+        "auditship.toml:9:8: sink type \"datadog_logs\" is not available in this version of auditship (supported: file, console, http)"
     );
 }
 
@@ -711,4 +711,174 @@ fn from_str_resolves_auto_host_to_a_non_empty_name() {
     let config = from_str_with_env(MINIMAL, "auditship.toml", &|_| None).unwrap();
     assert!(!config.host.trim().is_empty());
     assert_eq!(config.host, config.host.trim());
+}
+
+// ---------- http sink ----------
+
+#[test]
+fn http_sink_defaults_to_post_gzipped_ndjson_with_a_30s_timeout() {
+    let text = format!("{MINIMAL}[sinks.central]\ntype = \"http\"\nuri = \"https://collector.example.com/v1/audit\"\n");
+    let config = load_text(&text).unwrap();
+    assert_eq!(
+        config.sinks[1].kind,
+        SinkKind::Http(HttpSinkConfig {
+            uri: "https://collector.example.com/v1/audit".into(),
+            method: HttpMethod::Post,
+            encoding: HttpEncoding::Ndjson,
+            compression: Compression::Gzip,
+            headers: vec![],
+            request_timeout: Duration::from_secs(30),
+            tls: TlsConfig::default(),
+        })
+    );
+}
+
+#[test]
+fn http_sink_reads_every_key_and_interpolates_header_values() {
+    let text = format!(
+        r#"{MINIMAL}[sinks.central]
+type = "http"
+uri = "https://collector.example.com/v1/audit"
+method = "PUT"
+encoding = "json_array"
+compression = "none"
+headers = {{ Authorization = "Bearer ${{SECRET}}", "X-Scope" = "audit" }}
+request_timeout = "5s"
+tls = {{ ca = "/etc/auditship/ca.crt", cert = "client.crt", key = "client.key", server_name = "collector.internal", insecure_skip_verify = true }}
+"#
+    );
+    let config = load_text(&text).unwrap();
+    let SinkKind::Http(http) = &config.sinks[1].kind else {
+        panic!("not an http sink")
+    };
+    assert_eq!(http.method, HttpMethod::Put);
+    assert_eq!(http.encoding, HttpEncoding::JsonArray);
+    assert_eq!(http.compression, Compression::None);
+    assert_eq!(http.request_timeout, Duration::from_secs(5));
+    let headers: Vec<(&str, &str)> = http
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.expose()))
+        .collect();
+    assert_eq!(
+        headers,
+        [("Authorization", "Bearer hunter2"), ("X-Scope", "audit")]
+    );
+    assert_eq!(
+        http.tls,
+        TlsConfig {
+            ca: Some(PathBuf::from("/etc/auditship/ca.crt")),
+            client_certificate: Some(ClientCertificate {
+                cert: PathBuf::from("client.crt"),
+                key: PathBuf::from("client.key"),
+            }),
+            server_name: Some("collector.internal".into()),
+            insecure_skip_verify: true,
+        }
+    );
+    assert!(
+        !format!("{config:?}").contains("hunter2"),
+        "Debug hides header values"
+    );
+}
+
+#[test]
+fn http_sink_values_are_checked_where_they_are_written() {
+    let sink = |body: &str| format!("{MINIMAL}[sinks.central]\ntype = \"http\"\n{body}");
+    assert_eq!(
+        problem(&sink("")),
+        "auditship.toml:8:1: missing required key \"uri\" in [sinks.central]"
+    );
+    assert_eq!(
+        problem(&sink("uri = \"ftp://example.com/x\"\n")),
+        "auditship.toml:10:7: invalid \"uri\" in [sinks.central]: \"ftp://example.com/x\" must start with https:// or http://"
+    );
+    assert_eq!(
+        problem(&sink("uri = \"collector.example.com\"\n")),
+        "auditship.toml:10:7: invalid \"uri\" in [sinks.central]: \"collector.example.com\" must start with https:// or http://"
+    );
+    assert!(problem(&sink("uri = \"https://user:pw@example.com/\"\n"))
+        .contains("must not contain user info"));
+    assert_eq!(
+        problem(&sink("uri = \"https://x.example\"\nmethod = \"PATCH\"\n")),
+        "auditship.toml:11:10: invalid \"method\" in [sinks.central]: \"PATCH\" is not one of: POST, PUT"
+    );
+    assert_eq!(
+        problem(&sink("uri = \"https://x.example\"\nencoding = \"json-array\"\n")),
+        "auditship.toml:11:12: invalid \"encoding\" in [sinks.central]: \"json-array\" is not one of: ndjson, json_array (did you mean \"json_array\"?)"
+    );
+    assert_eq!(
+        problem(&sink("uri = \"https://x.example\"\nrequest_timeout = \"0s\"\n")),
+        "auditship.toml:11:19: invalid \"request_timeout\" in [sinks.central]: must be longer than zero"
+    );
+    assert_eq!(
+        problem(&sink(
+            "uri = \"https://x.example\"\nurl = \"https://x.example\"\n"
+        )),
+        "auditship.toml:11:1: unknown key \"url\" in [sinks.central] (did you mean \"uri\"?)"
+    );
+}
+
+#[test]
+fn http_headers_are_checked_without_showing_their_values() {
+    let sink = |headers: &str| {
+        format!("{MINIMAL}[sinks.central]\ntype = \"http\"\nuri = \"https://x.example\"\nheaders = {{ {headers} }}\n")
+    };
+    assert_eq!(
+        problem(&sink("\"Bad Name\" = \"x\"")),
+        "auditship.toml:11:13: invalid \"Bad Name\" in [sinks.central.headers]: is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)"
+    );
+    assert_eq!(
+        problem(&sink("Content-Length = \"1\"")),
+        "auditship.toml:11:13: invalid \"Content-Length\" in [sinks.central.headers]: is set by the sink itself (from uri and compression); remove it"
+    );
+    assert_eq!(
+        problem(&sink("X-A = \"1\", x-a = \"2\"")),
+        "auditship.toml:11:24: invalid \"x-a\" in [sinks.central.headers]: is listed twice (header names are case-insensitive)"
+    );
+    assert_eq!(
+        problem(&sink("X-A = 1")),
+        "auditship.toml:11:19: \"X-A\" in [sinks.central.headers] must be a string, found an integer"
+    );
+    // INJECT holds a newline: refused, and neither it nor SECRET is shown.
+    let found = problem(&sink("Authorization = \"${SECRET}${INJECT}\""));
+    assert!(
+        found.starts_with("auditship.toml:11:29: invalid \"Authorization\" in [sinks.central.headers]: the value is not a valid HTTP header value"),
+        "{found}"
+    );
+    assert!(
+        !found.contains("hunter2") && !found.contains("evil"),
+        "{found}"
+    );
+}
+
+#[test]
+fn http_tls_is_for_https_and_checks_its_server_name() {
+    let sink = |uri: &str, tls: &str| {
+        format!("{MINIMAL}[sinks.central]\ntype = \"http\"\nuri = \"{uri}\"\ntls = {{ {tls} }}\n")
+    };
+    assert_eq!(
+        problem(&sink("http://x.example", "ca = \"ca.pem\"")),
+        "auditship.toml:11:7: invalid \"tls\" in [sinks.central]: applies to https:// URIs only, and \"uri\" is http:// (use https:// or remove tls)"
+    );
+    assert_eq!(
+        problem(&sink("https://x.example", "server_name = \"not a name\"")),
+        "auditship.toml:11:23: invalid \"server_name\" in [sinks.central.tls]: \"not a name\" is not a DNS name or IP address, e.g. \"collector.example.com\""
+    );
+    assert!(load_text(&sink("https://x.example", "server_name = \"10.0.0.1\"")).is_ok());
+    assert!(load_text(&sink("http://x.example", "insecure_skip_verify = false")).is_ok());
+}
+
+#[test]
+fn describe_shows_http_header_names_but_never_their_values() {
+    let text = format!(
+        "{MINIMAL}[sinks.central]\ntype = \"http\"\nuri = \"https://c.example/v1?api_key=${{SECRET}}\"\nheaders = {{ Authorization = \"Bearer ${{SECRET}}\" }}\ntls = {{ ca = \"/ca.pem\", insecure_skip_verify = true }}\n"
+    );
+    let described = load_text(&text).unwrap().describe();
+    let line = described.lines().last().unwrap();
+    assert_eq!(
+        line,
+        "sink central type=http inputs=[app] uri=https://c.example/v1?<hidden> method=POST encoding=ndjson compression=gzip request_timeout=30s headers.Authorization=<set> tls.ca=/ca.pem tls.insecure_skip_verify=true (INSECURE) batch.max_events=1000 batch.max_bytes=1MiB batch.timeout=1s"
+    );
+    assert!(!described.contains("hunter2"));
 }

@@ -137,6 +137,7 @@ pub struct SinkConfig {
 pub enum SinkKind {
     File(FileSinkConfig),
     Console(ConsoleSinkConfig),
+    Http(HttpSinkConfig),
 }
 
 impl SinkKind {
@@ -144,6 +145,7 @@ impl SinkKind {
         match self {
             SinkKind::File(_) => "file",
             SinkKind::Console(_) => "console",
+            SinkKind::Http(_) => "http",
         }
     }
 }
@@ -174,6 +176,102 @@ pub struct ConsoleSinkConfig {
 pub enum ConsoleStream {
     Stdout,
     Stderr,
+}
+
+/// `type = "http"`: batches POSTed (or PUT) to one URI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpSinkConfig {
+    /// `http://` or `https://`, with a host; no user info (credentials go
+    /// in `headers`).
+    pub uri: String,
+    pub method: HttpMethod,
+    pub encoding: HttpEncoding,
+    pub compression: Compression,
+    /// Extra request headers in file order, names checked to be valid HTTP
+    /// header names (unique, case-insensitively) and values valid header
+    /// values. Values often hold tokens: they are [`Secret`]s.
+    pub headers: Vec<(String, Secret)>,
+    /// Longest wait for one request, from connecting to the end of the
+    /// response; a server that hangs fails the attempt after it.
+    pub request_timeout: Duration,
+    /// TLS client settings (used only with an `https://` URI).
+    pub tls: TlsConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Post,
+    Put,
+}
+
+impl HttpMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+        }
+    }
+}
+
+/// How a batch becomes a request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpEncoding {
+    /// One event a line, each ending in `\n` (`application/x-ndjson`).
+    Ndjson,
+    /// One JSON array of the events (`application/json`).
+    JsonArray,
+}
+
+impl HttpEncoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpEncoding::Ndjson => "ndjson",
+            HttpEncoding::JsonArray => "json_array",
+        }
+    }
+}
+
+/// TLS client settings of a network sink. Paths are checked to exist and
+/// parse when the sink is built, not here (validation does no I/O).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsConfig {
+    /// CA bundle (PEM) to verify the server with, instead of the system roots.
+    pub ca: Option<PathBuf>,
+    /// Client certificate for mutual TLS.
+    pub client_certificate: Option<ClientCertificate>,
+    /// Name the server certificate must be valid for, instead of the URI's host.
+    pub server_name: Option<String>,
+    /// Accept any server certificate. Only ever true when written explicitly.
+    pub insecure_skip_verify: bool,
+}
+
+/// A client certificate chain and its private key, both PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCertificate {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// A configuration value that must never be printed: `Debug` shows
+/// `<secret>`; [`Secret::expose`] is the one way to read it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
+    }
 }
 
 /// Shared by every sink: how many events go out at once.

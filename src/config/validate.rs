@@ -23,8 +23,8 @@ use super::document::{Entry, Node, Span, Value};
 use super::error::{closest, Reason};
 use super::located::{read, DeError, DeErrorKind, Located};
 use super::raw::{
-    RawAdmin, RawBatch, RawConfig, RawConsoleSink, RawFileSink, RawFileSource, RawJournal,
-    RawRateLimit, RawRetry, RawSinkShared, RawTls, SINK_SHARED_KEYS,
+    RawAdmin, RawBatch, RawConfig, RawConsoleSink, RawFileSink, RawFileSource, RawHttpSink,
+    RawJournal, RawRateLimit, RawRetry, RawSinkShared, RawTls, SINK_SHARED_KEYS,
 };
 use super::types::*;
 use super::units::{parse_duration, parse_size, NumberOrText};
@@ -34,9 +34,8 @@ pub const DEFAULT_DATA_DIR: &str = "/var/lib/auditship";
 
 const SOURCE_TYPES_AVAILABLE: &[&str] = &["file"];
 const SOURCE_TYPES_LATER: &[&str] = &["unix", "syslog", "http"];
-const SINK_TYPES_AVAILABLE: &[&str] = &["file", "console"];
+const SINK_TYPES_AVAILABLE: &[&str] = &["file", "console", "http"];
 const SINK_TYPES_LATER: &[&str] = &[
-    "http",
     "datadog_logs",
     "gcp_logging",
     "syslog",
@@ -47,6 +46,15 @@ const SINK_TYPES_LATER: &[&str] = &[
 ];
 const FORMATS_AVAILABLE: &[&str] = &["json", "raw"];
 const FORMATS_LATER: &[&str] = &["auditd", "syslog", "cef", "k8s", "cloudtrail", "logfmt"];
+
+/// Headers an `http` sink sets itself from its other keys, refused in
+/// `headers`.
+const HTTP_HEADERS_SET_BY_THE_SINK: &[&str] = &[
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "host",
+];
 
 /// Schema fields a `[sources.ID.map]` may set (`SCHEMA.md`), besides
 /// `correlation.<name>`.
@@ -703,9 +711,16 @@ impl Validator {
             }
         };
         let specific_node = as_node(specific);
-        let sink_kind = match kind {
+        let mut sink_kind = match kind {
             "file" => match read::<RawFileSink>(&specific_node, &path) {
                 Ok(raw) => self.file_sink(&path, raw).map(SinkKind::File),
+                Err(error) => {
+                    self.read_problem(error, SINK_SHARED_KEYS);
+                    None
+                }
+            },
+            "http" => match read::<RawHttpSink>(&specific_node, &path) {
+                Ok(raw) => self.http_sink(&path, raw).map(SinkKind::Http),
                 Err(error) => {
                     self.read_problem(error, SINK_SHARED_KEYS);
                     None
@@ -743,8 +758,25 @@ impl Validator {
         if let Some(rate_limit) = &shared.rate_limit {
             self.rate_limit(&path, &rate_limit.value);
         }
-        if let Some(tls) = &shared.tls {
-            self.tls(&path, &tls.value);
+        let tls = match &shared.tls {
+            Some(tls) => self.tls(&path, &tls.value),
+            None => TlsConfig::default(),
+        };
+        if let (Some(SinkKind::Http(http)), Some(written)) = (&mut sink_kind, &shared.tls) {
+            let plain_http = http
+                .uri
+                .parse::<hyper::Uri>()
+                .is_ok_and(|uri| uri.scheme_str() == Some("http"));
+            if plain_http && tls != TlsConfig::default() {
+                self.invalid(
+                    written.at(),
+                    &path,
+                    "tls",
+                    "applies to https:// URIs only, and \"uri\" is http:// (use https:// or remove tls)"
+                        .into(),
+                );
+            }
+            http.tls = tls;
         }
         let sink_kind = sink_kind?;
         (self.problems.len() == before).then(|| SinkConfig {
@@ -869,7 +901,7 @@ impl Validator {
         }
     }
 
-    fn tls(&mut self, sink: &[String], raw: &RawTls) {
+    fn tls(&mut self, sink: &[String], raw: &RawTls) -> TlsConfig {
         let table: Vec<String> = sink.iter().cloned().chain(["tls".to_string()]).collect();
         for (key, value) in [
             ("ca", &raw.ca),
@@ -898,6 +930,140 @@ impl Validator {
             ),
             _ => {}
         }
+        if let Some(name) = &raw.server_name {
+            let name_ok = rustls_pki_types::ServerName::try_from(name.value.as_str()).is_ok();
+            if !name_ok && !name.value.trim().is_empty() {
+                self.invalid(
+                    name.at(),
+                    &table,
+                    "server_name",
+                    format!(
+                        "\"{}\" is not a DNS name or IP address, e.g. \"collector.example.com\"",
+                        name.shown()
+                    ),
+                );
+            }
+        }
+        let path =
+            |value: &Option<Located<String>>| value.as_ref().map(|v| PathBuf::from(&v.value));
+        TlsConfig {
+            ca: path(&raw.ca),
+            client_certificate: match (path(&raw.cert), path(&raw.key)) {
+                (Some(cert), Some(key)) => Some(ClientCertificate { cert, key }),
+                _ => None,
+            },
+            server_name: raw.server_name.as_ref().map(|n| n.value.clone()),
+            insecure_skip_verify: raw.insecure_skip_verify.as_ref().is_some_and(|i| i.value),
+        }
+    }
+
+    fn http_sink(&mut self, table: &[String], raw: RawHttpSink) -> Option<HttpSinkConfig> {
+        let before = self.problems.len();
+        let uri = &raw.uri;
+        if let Err(message) = check_http_uri(&uri.value) {
+            self.invalid(
+                uri.at(),
+                table,
+                "uri",
+                format!("\"{}\" {message}", uri.shown()),
+            );
+        }
+        let method = self.choice(
+            table,
+            "method",
+            &raw.method,
+            &[("POST", HttpMethod::Post), ("PUT", HttpMethod::Put)],
+            HttpMethod::Post,
+        );
+        let encoding = self.choice(
+            table,
+            "encoding",
+            &raw.encoding,
+            &[
+                ("ndjson", HttpEncoding::Ndjson),
+                ("json_array", HttpEncoding::JsonArray),
+            ],
+            HttpEncoding::Ndjson,
+        );
+        let compression = self.choice(
+            table,
+            "compression",
+            &raw.compression,
+            &[("gzip", Compression::Gzip), ("none", Compression::None)],
+            Compression::Gzip,
+        );
+        let request_timeout = self.duration(
+            table,
+            "request_timeout",
+            &raw.request_timeout,
+            Duration::from_secs(30),
+            true,
+        );
+        let headers = match &raw.headers {
+            Some(headers) => self.http_headers(table, &headers.value.0),
+            None => Vec::new(),
+        };
+        (self.problems.len() == before).then(|| HttpSinkConfig {
+            uri: uri.value.clone(),
+            method,
+            encoding,
+            compression,
+            headers,
+            request_timeout,
+            tls: TlsConfig::default(),
+        })
+    }
+
+    /// Checks header names and values. Messages name the header, never its
+    /// value: values hold tokens.
+    fn http_headers(
+        &mut self,
+        sink: &[String],
+        pairs: &[(Located<String>, Located<String>)],
+    ) -> Vec<(String, Secret)> {
+        let table: Vec<String> = sink
+            .iter()
+            .cloned()
+            .chain(["headers".to_string()])
+            .collect();
+        let mut seen = HashSet::new();
+        let mut headers = Vec::new();
+        for (name, value) in pairs {
+            let lower = name.value.to_ascii_lowercase();
+            if hyper::header::HeaderName::from_bytes(name.value.as_bytes()).is_err() {
+                self.invalid(
+                    name.at(),
+                    &table,
+                    &name.value,
+                    "is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)"
+                        .into(),
+                );
+            } else if HTTP_HEADERS_SET_BY_THE_SINK.contains(&lower.as_str()) {
+                self.invalid(
+                    name.at(),
+                    &table,
+                    &name.value,
+                    "is set by the sink itself (from uri and compression); remove it".into(),
+                );
+            } else if !seen.insert(lower) {
+                self.invalid(
+                    name.at(),
+                    &table,
+                    &name.value,
+                    "is listed twice (header names are case-insensitive)".into(),
+                );
+            } else if hyper::header::HeaderValue::from_str(&value.value).is_err() {
+                self.invalid(
+                    value.at(),
+                    &table,
+                    &name.value,
+                    "the value is not a valid HTTP header value: it contains a line break or another control character (check the environment variable or file it comes from)".into(),
+                );
+            } else {
+                headers.push((name.value.clone(), Secret::new(value.value.clone())));
+            }
+        }
+        headers
     }
 
     fn file_sink(&mut self, table: &[String], raw: RawFileSink) -> Option<FileSinkConfig> {
@@ -1034,6 +1200,27 @@ impl Validator {
         );
         default
     }
+}
+
+/// Why `uri` cannot be an `http` sink's destination, if it cannot.
+fn check_http_uri(uri: &str) -> Result<(), &'static str> {
+    let parsed: hyper::Uri = uri
+        .parse()
+        .map_err(|_| "is not a valid URI, e.g. \"https://collector.example.com/v1/audit\"")?;
+    match parsed.scheme_str() {
+        Some("http" | "https") => {}
+        _ => return Err("must start with https:// or http://"),
+    }
+    let Some(authority) = parsed.authority() else {
+        return Err("has no host, e.g. \"https://collector.example.com/v1/audit\"");
+    };
+    if authority.as_str().contains('@') {
+        return Err("must not contain user info (user:password@); send credentials in headers, e.g. headers = { Authorization = \"Bearer ${TOKEN}\" }");
+    }
+    if authority.host().is_empty() {
+        return Err("has no host, e.g. \"https://collector.example.com/v1/audit\"");
+    }
+    Ok(())
 }
 
 /// The first `%x` in a path that the file sink does not expand.

@@ -10,10 +10,12 @@
 //! is readable within `drain_timeout`; then the journal closes. Anything not
 //! delivered stays in the journal for the next start.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::file_source::FileSourceTask;
+use super::file_source::{FileSourceTask, JournaledPositions};
+use super::journal_record;
 use super::sink_runner::SinkTask;
 use super::stats::PipelineStats;
 use super::PipelineError;
@@ -59,7 +61,8 @@ pub async fn run(
             batch_interval: config.journal.batch_interval,
         },
     )?;
-    tracing::info!(dir = %data_dir.join("journal").display(), "Journal opened: {report}.");
+    // The journal logs what recovery did; keep the report for callers.
+    let _ = report;
 
     let sink_ids: Vec<&str> = config.sinks.iter().map(|s| s.id.as_str()).collect();
     for released in journal.release_cursors_except(&sink_ids)? {
@@ -68,8 +71,14 @@ pub async fn run(
 
     let mut sinks = Vec::with_capacity(config.sinks.len());
     for sink in &config.sinks {
-        sinks.push(SinkTask::build(sink, &journal)?);
+        sinks.push(SinkTask::build(sink, &journal, data_dir.clone())?);
     }
+    let mut journaled = {
+        let journal = journal.clone();
+        tokio::task::spawn_blocking(move || journaled_positions(&journal, TAIL_SCAN_RECORDS))
+            .await
+            .unwrap_or_default()
+    };
     let mut sources = Vec::with_capacity(config.sources.len());
     for source in &config.sources {
         match &source.kind {
@@ -77,7 +86,10 @@ pub async fn run(
                 &source.id,
                 file,
                 &config.host,
-                data_dir.join("checkpoints").join(format!("{}.json", source.id)),
+                data_dir
+                    .join("checkpoints")
+                    .join(format!("{}.json", source.id)),
+                journaled.remove(&source.id).unwrap_or_default(),
             )?),
         }
     }
@@ -111,7 +123,10 @@ pub async fn run(
                     _ = stop.recv() => return,
                 }
                 let now = stats.snapshot();
-                tracing::info!("{}", now.summary_line(&previous, at.elapsed().as_secs_f64()));
+                tracing::info!(
+                    "{}",
+                    now.summary_line(&previous, at.elapsed().as_secs_f64())
+                );
                 previous = now;
                 at = Instant::now();
             }
@@ -140,7 +155,10 @@ pub async fn run(
             let _ = handle.await;
         }
     };
-    if tokio::time::timeout(options.drain_timeout, drain).await.is_err() {
+    if tokio::time::timeout(options.drain_timeout, drain)
+        .await
+        .is_err()
+    {
         tracing::warn!(
             timeout_ms = options.drain_timeout.as_millis() as u64,
             "Sinks did not finish draining in time; the rest stays in the journal for the next start."
@@ -151,11 +169,44 @@ pub async fn run(
     }
     journal.close().await;
     let last = stats.snapshot();
-    tracing::info!(
-        "Stopped: {}.",
-        last.summary_line(&Default::default(), f64::INFINITY)
-    );
+    tracing::info!("Stopped: {}.", last.totals_line());
     Ok(stats)
+}
+
+/// How many of the journal's newest records are scanned at start for file
+/// positions. A checkpoint file lags the journal by at most the appends
+/// since its last save (about a second of input), so this covers every
+/// crash but a power loss during a very fast burst — which then repeats
+/// lines, never loses them.
+const TAIL_SCAN_RECORDS: u64 = 256 * 1024;
+
+/// For each source, how far each of its files already reached the journal:
+/// read from the headers of the newest records (see `journal_record`).
+fn journaled_positions(journal: &Journal, window: u64) -> HashMap<String, JournaledPositions> {
+    let mut positions: HashMap<String, JournaledPositions> = HashMap::new();
+    let from = journal.stats().next_seq.saturating_sub(window).max(1);
+    let mut reader = journal.reader_from(from);
+    loop {
+        let records = match reader.read_batch(4096, 4 * 1024 * 1024) {
+            Ok(records) if !records.is_empty() => records,
+            Ok(_) => break,
+            Err(error) => {
+                tracing::warn!(%error, "Could not scan the journal for file positions; lines since the last checkpoint may be journaled twice.");
+                break;
+            }
+        };
+        for record in &records {
+            let Some(view) = journal_record::decode(&record.payload) else {
+                continue;
+            };
+            if let Some(position) = view.position {
+                let files = positions.entry(view.source_id.to_string()).or_default();
+                let end = files.entry(position.file_id.to_string()).or_insert(0);
+                *end = (*end).max(position.end_offset);
+            }
+        }
+    }
+    positions
 }
 
 /// Creates `dir` (and parents) readable by the service user only.

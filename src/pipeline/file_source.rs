@@ -49,7 +49,10 @@ pub struct FileSourceTask {
     parser: Arc<Parser>,
     tailer: FileTailer,
     checkpoints: CheckpointHandle,
-    journaled: Arc<JournaledPositions>,
+    journaled: JournaledPositions,
+    /// Each known file's checkpointed offset at start (where re-reading
+    /// resumes), keyed like `journaled`.
+    resume_offsets: HashMap<String, u64>,
 }
 
 /// The output of stage 2 for one line batch.
@@ -105,8 +108,13 @@ impl FileSourceTask {
             host: Arc::from(host),
             parser: Arc::new(parser),
             tailer,
+            resume_offsets: checkpoints
+                .snapshot()
+                .iter()
+                .map(|p| (p.file.to_string(), p.acked_offset))
+                .collect(),
+            journaled,
             checkpoints,
-            journaled: Arc::new(journaled),
         })
     }
 
@@ -120,6 +128,7 @@ impl FileSourceTask {
             tailer,
             checkpoints,
             journaled,
+            resume_offsets,
         } = self;
         let (line_tx, line_rx) = mpsc::channel::<LineBatch>(LINE_QUEUE);
         let (parsed_tx, parsed_rx) = mpsc::channel::<JoinHandle<ParsedBatch>>(PARSE_QUEUE);
@@ -130,7 +139,14 @@ impl FileSourceTask {
                 tracing::error!(source = %tail_id, %error, "File source stopped reading.");
             }
         });
-        let parse_task = tokio::spawn(parse_stage(line_rx, parsed_tx, parser, host, journaled));
+        let parse_task = tokio::spawn(parse_stage(
+            line_rx,
+            parsed_tx,
+            parser,
+            host,
+            journaled,
+            resume_offsets,
+        ));
 
         append_stage(&id, parsed_rx, &journal, &checkpoints, &stats).await;
 
@@ -147,30 +163,61 @@ async fn parse_stage(
     parsed_tx: mpsc::Sender<JoinHandle<ParsedBatch>>,
     parser: Arc<Parser>,
     host: Arc<str>,
-    journaled: Arc<JournaledPositions>,
+    mut journaled: JournaledPositions,
+    mut resume_offsets: HashMap<String, u64>,
 ) {
     while let Some(batch) = line_rx.recv().await {
+        let skip_through = skip_threshold(&mut journaled, &mut resume_offsets, &batch);
         let parser = parser.clone();
         let host = host.clone();
-        let journaled = journaled.clone();
         let handle =
-            tokio::task::spawn_blocking(move || parse_batch(batch, &parser, &host, &journaled));
+            tokio::task::spawn_blocking(move || parse_batch(batch, &parser, &host, skip_through));
         if parsed_tx.send(handle).await.is_err() {
             break;
         }
     }
 }
 
+/// Lines of `batch` ending at or before the returned offset are already in
+/// the journal. The hint only covers the stretch re-read right after a
+/// start, from the checkpointed offset on: it is dropped when the file's
+/// first batch does not start exactly there (the file was truncated or
+/// replaced while the agent was down) and as soon as the file moves past
+/// it, so lines at reused offsets are never skipped.
+fn skip_threshold(
+    journaled: &mut JournaledPositions,
+    next_offsets: &mut HashMap<String, u64>,
+    batch: &LineBatch,
+) -> u64 {
+    if journaled.is_empty() {
+        return 0;
+    }
+    let key = batch.file.to_string();
+    let Some(&already) = journaled.get(&key) else {
+        return 0;
+    };
+    let first = batch.lines.first().map_or(batch.end_offset, |l| l.offset);
+    let expected = next_offsets.get(&key).copied().unwrap_or(0);
+    if first != expected && first < already {
+        // Not the contiguous re-read this hint is about.
+        journaled.remove(&key);
+        return 0;
+    }
+    next_offsets.insert(key.clone(), batch.end_offset);
+    if batch.end_offset >= already || first >= already {
+        journaled.remove(&key);
+    }
+    if first >= already {
+        0
+    } else {
+        already
+    }
+}
+
 /// Stage 2: one line batch → serialized events. Pure CPU work.
-fn parse_batch(
-    batch: LineBatch,
-    parser: &Parser,
-    host: &str,
-    journaled: &JournaledPositions,
-) -> ParsedBatch {
+fn parse_batch(batch: LineBatch, parser: &Parser, host: &str, skip_through: u64) -> ParsedBatch {
     let path = batch.path.to_string_lossy();
     let key = batch.file.to_string();
-    let already = journaled.get(&key).copied().unwrap_or(0);
     let ingest_time = Utc::now();
     let mut events = Vec::with_capacity(batch.lines.len());
     let mut bytes = 0u64;
@@ -181,7 +228,7 @@ fn parse_batch(
             .get(i + 1)
             .map(|next| next.offset)
             .unwrap_or(batch.end_offset);
-        if end_offset <= already {
+        if end_offset <= skip_through {
             continue;
         }
         let ctx = EntryContext {
@@ -282,5 +329,74 @@ async fn append_stage(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(file: &str, offsets: &[u64], end: u64) -> LineBatch {
+        LineBatch {
+            file: file.parse().unwrap(),
+            path: PathBuf::from("/x"),
+            lines: offsets
+                .iter()
+                .map(|&offset| crate::sources::file::Line {
+                    offset,
+                    bytes: b"{}".to_vec(),
+                    too_long: None,
+                })
+                .collect(),
+            end_offset: end,
+        }
+    }
+
+    const F: &str = "00000000000000aa";
+
+    #[test]
+    fn the_re_read_stretch_after_a_crash_is_skipped_then_the_hint_is_dropped() {
+        let mut journaled = JournaledPositions::from([(F.to_string(), 300)]);
+        let mut resume = HashMap::from([(F.to_string(), 100)]);
+        assert_eq!(
+            skip_threshold(&mut journaled, &mut resume, &batch(F, &[100, 200], 300)),
+            300
+        );
+        assert!(journaled.is_empty(), "dropped once the file reached it");
+        assert_eq!(
+            skip_threshold(&mut journaled, &mut resume, &batch(F, &[0], 50)),
+            0
+        );
+    }
+
+    #[test]
+    fn a_file_that_does_not_resume_at_its_checkpoint_is_never_skipped() {
+        // Truncated while the agent was down: reading starts at 0, not 100.
+        let mut journaled = JournaledPositions::from([(F.to_string(), 300)]);
+        let mut resume = HashMap::from([(F.to_string(), 100)]);
+        assert_eq!(
+            skip_threshold(&mut journaled, &mut resume, &batch(F, &[0, 50], 120)),
+            0
+        );
+        assert!(journaled.is_empty());
+    }
+
+    #[test]
+    fn a_hint_spanning_several_batches_holds_until_passed() {
+        let mut journaled = JournaledPositions::from([(F.to_string(), 500)]);
+        let mut resume = HashMap::from([(F.to_string(), 0)]);
+        assert_eq!(
+            skip_threshold(&mut journaled, &mut resume, &batch(F, &[0, 100], 200)),
+            500
+        );
+        assert_eq!(
+            skip_threshold(&mut journaled, &mut resume, &batch(F, &[200, 300], 400)),
+            500
+        );
+        assert_eq!(
+            skip_threshold(&mut journaled, &mut resume, &batch(F, &[400, 500], 600)),
+            500
+        );
+        assert!(journaled.is_empty());
     }
 }

@@ -6,6 +6,7 @@
 //! ordering and acknowledgement.
 
 mod agent;
+mod dead_letter;
 mod encoded_event;
 mod file_source;
 pub mod journal_record;
@@ -21,7 +22,9 @@ pub use stats::{PipelineStats, StatsSnapshot};
 /// component and what the operator can do.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    #[error("cannot create data directory {path}: {source} (set data_dir to a writable directory)")]
+    #[error(
+        "cannot create data directory {path}: {source} (set data_dir to a writable directory)"
+    )]
     DataDir {
         path: String,
         #[source]

@@ -3,30 +3,41 @@
 //! Loop: wait until the journal has a record past the cursor; read a batch
 //! (at most `batch.max_events` / `batch.max_bytes`); keep the records whose
 //! source is one of the sink's `inputs`; deliver; commit the cursor through
-//! the batch's last seq. Reading, writing and committing run on the
-//! blocking pool, since local sinks fsync.
+//! the batch's last seq. Journal reads, cursor commits and local-file
+//! writes are blocking I/O and run under `block_in_place` (the agent's
+//! runtime is multi-threaded); network sinks are awaited.
 //!
-//! On failure the batch is not committed: the cursor rewinds and the same
-//! records are tried again after a back-off (200 ms, doubling to 60 s, with
-//! full jitter), forever — an audit trail is not dropped because a disk was
-//! full for an hour. The journal holds the data meanwhile and, once full,
-//! pauses the sources.
+//! What a failure does:
+//! - **retryable** (I/O error, timeout, 408/429/5xx, refused connection):
+//!   the cursor rewinds and the same records are tried again after a
+//!   back-off — 200 ms, doubling to 60 s, full jitter, at least the
+//!   server's `Retry-After` — forever: an audit trail is not dropped because
+//!   a destination was down for an hour. The journal holds the data and,
+//!   once full, pauses the sources.
+//! - **credentials rejected** (401/403): retried the same way (an expired
+//!   key must not dead-letter a day of audit data), reported at most once a
+//!   minute.
+//! - **permanent** (other 4xx): the batch goes to the dead-letter file
+//!   (`data_dir/dead/SINK-DATE.ndjson`) with the status and response, a
+//!   warning is logged, and the cursor moves on.
 //!
 //! Shutdown: when the stop signal arrives the runner keeps delivering while
 //! records are readable (the agent bounds this with a deadline), then
 //! returns; whatever is left stays in the journal for the next start.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use super::dead_letter::DeadLetterFile;
 use super::journal_record;
 use super::stats::PipelineStats;
 use super::PipelineError;
 use crate::config::SinkConfig;
-use crate::journal::{Journal, JournalCursor};
+use crate::journal::{Journal, JournalCursor, Record};
 use crate::shutdown::Shutdown;
-use crate::sinks::Sink;
+use crate::sinks::{DeliveryError, Sink, SinkError};
 
 /// A built, not yet running, sink with its cursor.
 pub struct SinkTask {
@@ -36,23 +47,41 @@ pub struct SinkTask {
     max_bytes: usize,
     sink: Sink,
     cursor: JournalCursor,
+    dead_letters: DeadLetterFile,
     /// Records up to this seq are already at the destination (written
     /// before a crash, cursor not yet committed): skipped, not resent.
     delivered_through: u64,
+    last_credentials_report: Option<Instant>,
 }
 
 /// What one delivery attempt did.
 enum Attempt {
     /// Nothing was readable.
     Idle,
-    /// Records through this many were delivered (some may have been for
-    /// other sinks' inputs and skipped).
+    /// A batch was delivered and committed.
     Delivered { events: u64 },
+    /// The destination refused the batch for good; it was dead-lettered.
+    DeadLettered { events: u64 },
+}
+
+/// Why an attempt failed; the batch stays in the journal.
+enum Failure {
+    Retry {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    Credentials {
+        status: u16,
+    },
 }
 
 impl SinkTask {
-    pub fn build(config: &SinkConfig, journal: &Journal) -> Result<SinkTask, PipelineError> {
-        let sink_error = |e: crate::sinks::SinkError| PipelineError::Sink {
+    pub fn build(
+        config: &SinkConfig,
+        journal: &Journal,
+        data_dir: PathBuf,
+    ) -> Result<SinkTask, PipelineError> {
+        let sink_error = |e: SinkError| PipelineError::Sink {
             id: config.id.clone(),
             reason: e.to_string(),
         };
@@ -78,7 +107,9 @@ impl SinkTask {
             max_bytes: config.batch.max_bytes.max(1),
             sink,
             cursor,
+            dead_letters: DeadLetterFile::new(data_dir.join("dead"), &config.id),
             delivered_through,
+            last_credentials_report: None,
         })
     }
 
@@ -91,56 +122,120 @@ impl SinkTask {
                     _ = shutdown.recv() => {}
                 }
             }
-            let id = self.id.clone();
-            let (task, result) = match tokio::task::spawn_blocking(move || {
-                let result = self.attempt();
-                (self, result)
-            })
-            .await
-            {
-                Ok(done) => done,
-                Err(error) => {
-                    tracing::error!(sink = %id, %error, "Sink task failed; undelivered events stay in the journal.");
-                    return;
-                }
-            };
-            self = task;
-            match result {
+            let failure = match self.attempt().await {
                 Ok(Attempt::Idle) if shutdown.is_requested() => return,
-                Ok(Attempt::Idle) => {}
+                Ok(Attempt::Idle) => continue,
                 Ok(Attempt::Delivered { events }) => {
                     backoff.reset();
                     stats.record_written(events);
+                    continue;
                 }
-                Err(error) => {
-                    stats.record_sink_error();
-                    self.cursor.rewind();
-                    let wait = backoff.next_delay();
-                    tracing::warn!(sink = %self.id, %error, retry_in_ms = wait.as_millis() as u64, "Delivery failed; retrying the same batch.");
-                    if shutdown.is_requested() {
-                        return;
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = shutdown.recv() => return,
+                Ok(Attempt::DeadLettered { events }) => {
+                    backoff.reset();
+                    stats.record_dead_lettered(events);
+                    continue;
+                }
+                Err(failure) => failure,
+            };
+            stats.record_sink_error();
+            self.cursor.rewind();
+            let mut wait = backoff.next_delay();
+            match failure {
+                Failure::Retry {
+                    reason,
+                    retry_after,
+                } => {
+                    wait = wait.max(retry_after.unwrap_or_default());
+                    tracing::warn!(sink = %self.id, error = %reason, retry_in_ms = wait.as_millis() as u64, "Delivery failed; retrying the same batch.");
+                }
+                Failure::Credentials { status } => {
+                    let due = self
+                        .last_credentials_report
+                        .is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
+                    if due {
+                        self.last_credentials_report = Some(Instant::now());
+                        tracing::error!(sink = %self.id, status, "Credentials rejected by the destination; events are kept and retried until the credentials are fixed.");
                     }
                 }
+            }
+            if shutdown.is_requested() {
+                return;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.recv() => return,
             }
         }
     }
 
-    /// One read → deliver → commit round. Blocking.
-    fn attempt(&mut self) -> Result<Attempt, String> {
-        let records = self
-            .cursor
-            .read_batch(self.max_events, self.max_bytes)
-            .map_err(|e| e.to_string())?;
+    /// One read → deliver → commit round.
+    async fn attempt(&mut self) -> Result<Attempt, Failure> {
+        let (max_events, max_bytes) = (self.max_events, self.max_bytes);
+        let records = tokio::task::block_in_place(|| self.cursor.read_batch(max_events, max_bytes))
+            .map_err(|e| Failure::Retry {
+                reason: format!("cannot read the journal: {e}"),
+                retry_after: None,
+            })?;
         let Some(last) = records.last() else {
             return Ok(Attempt::Idle);
         };
         let last_seq = last.seq;
-        let mut lines: Vec<&[u8]> = Vec::with_capacity(records.len());
-        for record in &records {
+        let lines = self.select_lines(&records);
+        let events = lines.len() as u64;
+        let outcome = if lines.is_empty() {
+            Ok(())
+        } else {
+            match &mut self.sink {
+                Sink::Http(http) => http.send(&lines).await,
+                local => tokio::task::block_in_place(|| local.write_batch(&lines)).map_err(|e| {
+                    DeliveryError::Retryable {
+                        reason: e.to_string(),
+                        retry_after: None,
+                    }
+                }),
+            }
+        };
+        let attempt = match outcome {
+            Ok(()) => Attempt::Delivered { events },
+            Err(DeliveryError::Retryable {
+                reason,
+                retry_after,
+            }) => {
+                return Err(Failure::Retry {
+                    reason,
+                    retry_after,
+                })
+            }
+            Err(DeliveryError::CredentialsRejected { status }) => {
+                return Err(Failure::Credentials { status })
+            }
+            Err(DeliveryError::Permanent { status, body }) => {
+                let written =
+                    tokio::task::block_in_place(|| self.dead_letters.write(&lines, status, &body));
+                if let Err(error) = written {
+                    return Err(Failure::Retry {
+                        reason: format!("the destination refused the batch for good (HTTP {status}) and the dead-letter file cannot be written: {error}"),
+                        retry_after: None,
+                    });
+                }
+                tracing::warn!(sink = %self.id, status, events, file = %self.dead_letters.current_path().display(), "Destination refused a batch for good; it was written to the dead-letter file.");
+                Attempt::DeadLettered { events }
+            }
+        };
+        tokio::task::block_in_place(|| self.cursor.commit(last_seq)).map_err(|e| {
+            Failure::Retry {
+                reason: format!("cannot save the journal cursor: {e}"),
+                retry_after: None,
+            }
+        })?;
+        Ok(attempt)
+    }
+
+    /// The event JSON of the records this sink takes (its inputs, not yet
+    /// at the destination).
+    fn select_lines<'a>(&self, records: &'a [Record]) -> Vec<&'a [u8]> {
+        let mut lines = Vec::with_capacity(records.len());
+        for record in records {
             if record.seq <= self.delivered_through {
                 continue;
             }
@@ -152,11 +247,7 @@ impl SinkTask {
                 }
             }
         }
-        self.sink.write_batch(&lines).map_err(|e| e.to_string())?;
-        self.cursor.commit(last_seq).map_err(|e| e.to_string())?;
-        Ok(Attempt::Delivered {
-            events: lines.len() as u64,
-        })
+        lines
     }
 }
 

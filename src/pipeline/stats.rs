@@ -22,6 +22,7 @@ struct Counters {
     events_journaled: AtomicU64,
     events_written: AtomicU64,
     sink_errors: AtomicU64,
+    dead_lettered: AtomicU64,
 }
 
 /// A point-in-time copy of the counters.
@@ -33,6 +34,7 @@ pub struct StatsSnapshot {
     pub events_journaled: u64,
     pub events_written: u64,
     pub sink_errors: u64,
+    pub dead_lettered: u64,
 }
 
 impl PipelineStats {
@@ -50,11 +52,19 @@ impl PipelineStats {
     }
 
     pub fn record_written(&self, events: u64) {
-        self.inner.events_written.fetch_add(events, Ordering::Relaxed);
+        self.inner
+            .events_written
+            .fetch_add(events, Ordering::Relaxed);
     }
 
     pub fn record_sink_error(&self) {
         self.inner.sink_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn record_dead_lettered(&self, events: u64) {
+        self.inner
+            .dead_lettered
+            .fetch_add(events, Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> StatsSnapshot {
@@ -66,6 +76,7 @@ impl PipelineStats {
             events_journaled: c.events_journaled.load(Ordering::Relaxed),
             events_written: c.events_written.load(Ordering::Relaxed),
             sink_errors: c.sink_errors.load(Ordering::Relaxed),
+            dead_lettered: c.dead_lettered.load(Ordering::Relaxed),
         }
     }
 }
@@ -75,7 +86,7 @@ impl StatsSnapshot {
     pub fn summary_line(&self, previous: &StatsSnapshot, secs: f64) -> String {
         let rate = |now: u64, before: u64| (now.saturating_sub(before)) as f64 / secs.max(0.001);
         format!(
-            "events read {} ({:.0}/s), journaled {}, written {} ({:.0}/s), quarantined {}, sink errors {}",
+            "events read {} ({:.0}/s), journaled {}, written {} ({:.0}/s), quarantined {}, sink errors {}, dead-lettered {}",
             self.events_read,
             rate(self.events_read, previous.events_read),
             self.events_journaled,
@@ -83,6 +94,20 @@ impl StatsSnapshot {
             rate(self.events_written, previous.events_written),
             self.quarantined,
             self.sink_errors,
+            self.dead_lettered,
+        )
+    }
+
+    /// The totals alone, for the last line at shutdown.
+    pub fn totals_line(&self) -> String {
+        format!(
+            "events read {}, journaled {}, written {}, quarantined {}, sink errors {}, dead-lettered {}",
+            self.events_read,
+            self.events_journaled,
+            self.events_written,
+            self.quarantined,
+            self.sink_errors,
+            self.dead_lettered,
         )
     }
 }
@@ -102,7 +127,7 @@ mod tests {
         let line = stats.snapshot().summary_line(&before, 2.0);
         assert_eq!(
             line,
-            "events read 10 (5/s), journaled 10, written 8 (4/s), quarantined 1, sink errors 1"
+            "events read 10 (5/s), journaled 10, written 8 (4/s), quarantined 1, sink errors 1, dead-lettered 0"
         );
     }
 }

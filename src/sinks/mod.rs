@@ -3,16 +3,19 @@
 //! sink a batch of event JSON lines to deliver.
 //!
 //! Invariant: a sink returns `Ok` only when the batch is durable at the
-//! destination (written and fsynced for files, flushed for the console), and
-//! never retries on its own: the runner decides when to try again.
+//! destination (written and fsynced for files, flushed for the console, a
+//! 2xx for `http`), and never retries on its own: the runner decides when
+//! to try again.
 
 pub mod console;
 pub mod file;
+pub mod http;
 
 use crate::config::{SinkConfig, SinkKind};
 
 pub use console::ConsoleSink;
 pub use file::FileSink;
+pub use http::{DeliveryError, HttpSink};
 
 /// Why a batch could not be delivered. Every variant is retried by the
 /// runner after a back-off; the message says what the operator can fix.
@@ -32,6 +35,21 @@ pub enum SinkError {
     },
     #[error("invalid file sink path pattern {pattern:?}: {reason}")]
     Pattern { pattern: String, reason: String },
+    #[error(
+        "cannot use {key} {path}: {reason} (check the path and that the service user can read it)"
+    )]
+    TlsFile {
+        /// The configuration key: `tls.ca`, `tls.cert` or `tls.key`.
+        key: &'static str,
+        path: String,
+        reason: String,
+    },
+    #[error("cannot set up TLS: {reason}")]
+    Tls { reason: String },
+    #[error("cannot set up the http sink: {reason}")]
+    HttpSetup { reason: String },
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
 }
 
 /// A running destination. The set is closed, so an enum rather than a trait
@@ -40,6 +58,8 @@ pub enum SinkError {
 pub enum Sink {
     File(FileSink),
     Console(ConsoleSink),
+    /// Boxed: the client is large next to the other variants.
+    Http(Box<HttpSink>),
 }
 
 impl Sink {
@@ -48,6 +68,7 @@ impl Sink {
         Ok(match &config.kind {
             SinkKind::File(file) => Sink::File(FileSink::new(file)?),
             SinkKind::Console(console) => Sink::Console(ConsoleSink::new(console.stream)),
+            SinkKind::Http(http) => Sink::Http(Box::new(HttpSink::new(http)?)),
         })
     }
 
@@ -57,16 +78,29 @@ impl Sink {
     pub fn recover_position(&mut self) -> Result<Option<u64>, SinkError> {
         match self {
             Sink::File(sink) => sink.recover_position(),
-            Sink::Console(_) => Ok(None),
+            Sink::Console(_) | Sink::Http(_) => Ok(None),
         }
     }
 
     /// Delivers `lines` (event JSON, no newline) durably, in order. Blocking:
     /// the runner calls it on a blocking thread.
+    ///
+    /// `http` is asynchronous ([`HttpSink::send`]); here it is driven on the
+    /// current tokio runtime from the blocking thread, and every
+    /// [`DeliveryError`] becomes [`SinkError::Delivery`]. A runner that
+    /// distinguishes retryable from permanent refusals calls `send` itself.
     pub fn write_batch(&mut self, lines: &[&[u8]]) -> Result<(), SinkError> {
         match self {
             Sink::File(sink) => sink.write_batch(lines),
             Sink::Console(sink) => sink.write_batch(lines),
+            Sink::Http(sink) => {
+                let runtime =
+                    tokio::runtime::Handle::try_current().map_err(|_| SinkError::HttpSetup {
+                        reason: "write_batch was called outside the tokio runtime".into(),
+                    })?;
+                runtime.block_on(sink.send(lines))?;
+                Ok(())
+            }
         }
     }
 }

@@ -29,7 +29,8 @@ fn huge_lines_garbage_invalid_utf8_and_a_missing_final_newline_all_become_events
     huge.extend_from_slice(b"\"}\n");
     f.write_all(&huge).unwrap();
     // Binary garbage.
-    f.write_all(&[0x00, 0xff, 0xfe, 0x1b, b'[', 0x07, 0x80, b'\n']).unwrap();
+    f.write_all(&[0x00, 0xff, 0xfe, 0x1b, b'[', 0x07, 0x80, b'\n'])
+        .unwrap();
     // Valid JSON with invalid UTF-8 inside a string.
     f.write_all(b"{\"action\":\"user.login\",\"userId\":\"b\xffob\",\"status\":\"failure\"}\n")
         .unwrap();
@@ -57,7 +58,8 @@ fn huge_lines_garbage_invalid_utf8_and_a_missing_final_newline_all_become_events
     assert!(too_long["raw"].as_str().unwrap().len() <= 1024);
 
     let garbage = find(&events, |e| {
-        e["parse_error"].is_object() && e["origin"]["offset"].as_u64().unwrap() > 10_000_000
+        e["parse_error"].is_object()
+            && e["origin"]["offset"].as_u64().unwrap() > 10_000_000
             && e["action"] != "user.login"
     });
     assert!(garbage["raw"].is_string());
@@ -70,7 +72,11 @@ fn huge_lines_garbage_invalid_utf8_and_a_missing_final_newline_all_become_events
     assert!(exact.windows(4).any(|w| w == b"b\xffob"));
 
     let seqs = count_by_seq(&events);
-    assert_eq!(seqs.len(), 3, "the three good lines, the last one without newline");
+    assert_eq!(
+        seqs.len(),
+        3,
+        "the three good lines, the last one without newline"
+    );
 }
 
 #[test]

@@ -28,7 +28,10 @@ fn an_unknown_key_names_line_column_and_a_suggestion() {
     ));
     assert_eq!(code, 2);
     assert!(err.contains("auditship.toml:3:"), "{err}");
-    assert!(err.contains("inclde") && err.contains("did you mean \"include\""), "{err}");
+    assert!(
+        err.contains("inclde") && err.contains("did you mean \"include\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -44,7 +47,10 @@ fn a_wrong_type_is_reported_at_its_line() {
 fn a_missing_required_key_is_reported() {
     let (code, _, err) = validate(&format!("[sources.app]\ntype = \"file\"\n{SINK}"));
     assert_eq!(code, 2);
-    assert!(err.contains("auditship.toml:1:") && err.contains("include"), "{err}");
+    assert!(
+        err.contains("auditship.toml:1:") && err.contains("include"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -54,7 +60,10 @@ fn a_sink_input_naming_no_source_is_reported_at_that_entry() {
     ));
     assert_eq!(code, 2);
     assert!(err.contains("auditship.toml:6:"), "{err}");
-    assert!(err.contains("\"ap\"") && err.contains("did you mean \"app\""), "{err}");
+    assert!(
+        err.contains("\"ap\"") && err.contains("did you mean \"app\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -63,7 +72,10 @@ fn a_bad_size_unit_is_reported() {
         "[journal]\nmax_bytes = \"12 parsecs\"\n{SOURCE}{SINK}"
     ));
     assert_eq!(code, 2);
-    assert!(err.contains("auditship.toml:2:") && err.contains("parsecs"), "{err}");
+    assert!(
+        err.contains("auditship.toml:2:") && err.contains("parsecs"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -72,7 +84,10 @@ fn an_unset_environment_variable_is_reported_without_starting() {
         "{SOURCE}[sinks.out]\ntype = \"file\"\npath = \"${{AUDITSHIP_TEST_UNSET_VAR}}/o.ndjson\"\n"
     ));
     assert_eq!(code, 2);
-    assert!(err.contains("AUDITSHIP_TEST_UNSET_VAR") && err.contains("auditship.toml:6:"), "{err}");
+    assert!(
+        err.contains("AUDITSHIP_TEST_UNSET_VAR") && err.contains("auditship.toml:6:"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -84,8 +99,10 @@ fn parse_prints_one_normalized_event_per_entry() {
     );
     let (code, out, err) = run_cli(&["parse", "--format", "json"], Some(input.as_bytes()));
     assert_eq!(code, 0, "{err}");
-    let events: Vec<serde_json::Value> =
-        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(events.len(), 3);
     assert!(events[0]["actor"]["id"].is_string());
     assert!(events[1]["parse_error"]["reason"].is_string());
@@ -108,7 +125,10 @@ fn status_reports_backlog_and_positions() {
     append_lines(&ws.logs().join("audit.log"), 1, 0..500);
     let config = ws.config("*.log", "");
     let agent = Agent::start(&ws, &config);
-    assert!(wait_until(Duration::from_secs(30), || ws.output_events().len() >= 500));
+    assert!(wait_until(Duration::from_secs(30), || ws
+        .output_events()
+        .len()
+        >= 500));
     let (code, out, err) = run_cli(&["status", "-c", config.to_str().unwrap()], None);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("out") && out.contains("audit.log"), "{out}");

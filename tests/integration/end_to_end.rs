@@ -17,7 +17,8 @@ fn hundred_thousand_generated_lines_arrive_once_each_fully_mapped() {
     let config = ws.config("*.log", "");
     let agent = Agent::start(&ws, &config);
     assert!(
-        wait_until(Duration::from_secs(180), || ws.output_events().len() as u64 >= N),
+        wait_until(Duration::from_secs(180), || ws.output_events().len() as u64
+            >= N),
         "only {} of {N} events arrived; log:\n{}",
         ws.output_events().len(),
         agent.log()
@@ -41,7 +42,10 @@ fn hundred_thousand_generated_lines_arrive_once_each_fully_mapped() {
         assert_eq!(event["outcome"], source["status"]);
         assert_eq!(event["tenant"]["id"], source["tenantId"]);
         assert_eq!(event["project"]["id"], source["projectId"]);
-        assert_eq!(event["correlation"]["git_commit_sha"], source["gitCommitSha"]);
+        assert_eq!(
+            event["correlation"]["git_commit_sha"],
+            source["gitCommitSha"]
+        );
         assert_eq!(event["source"]["ip"], source["ip"]);
         assert_eq!(event["time"], source["createdAt"]);
         assert_eq!(event["schema_version"], "1");
@@ -88,7 +92,8 @@ path = "{out}/both/events.ndjson"
     let agent = Agent::start(&ws, &config);
     let both = ws.out_dir().join("both");
     assert!(
-        wait_until(Duration::from_secs(60), || read_ndjson_dir(&both).len() >= 500),
+        wait_until(Duration::from_secs(60), || read_ndjson_dir(&both).len()
+            >= 500),
         "log:\n{}",
         agent.log()
     );

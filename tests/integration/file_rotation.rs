@@ -10,7 +10,10 @@ const SEED: u64 = 3;
 fn assert_exactly_once(ws: &Workspace, n: u64) {
     let events = ws.output_events();
     let counts = count_by_seq(&events);
-    let missing: Vec<u64> = (0..n).filter(|s| !counts.contains_key(s)).take(10).collect();
+    let missing: Vec<u64> = (0..n)
+        .filter(|s| !counts.contains_key(s))
+        .take(10)
+        .collect();
     let dups: Vec<(&u64, &usize)> = counts.iter().filter(|(_, &c)| c > 1).take(10).collect();
     assert!(missing.is_empty(), "missing seqs (first 10): {missing:?}");
     assert!(dups.is_empty(), "duplicated seqs (first 10): {dups:?}");
@@ -19,7 +22,8 @@ fn assert_exactly_once(ws: &Workspace, n: u64) {
 
 fn wait_for(ws: &Workspace, agent: &Agent, n: u64) {
     assert!(
-        wait_until(Duration::from_secs(60), || ws.output_events().len() as u64 >= n),
+        wait_until(Duration::from_secs(60), || ws.output_events().len() as u64
+            >= n),
         "{} of {n} events arrived; log:\n{}",
         ws.output_events().len(),
         agent.log()
@@ -88,7 +92,11 @@ fn a_deleted_file_is_drained_and_its_descriptor_released() {
             .filter_map(|e| std::fs::read_link(e.unwrap().path()).ok())
             .all(|target| !target.to_string_lossy().contains("audit.log"))
     });
-    assert!(released, "the deleted file is still open; log:\n{}", agent.log());
+    assert!(
+        released,
+        "the deleted file is still open; log:\n{}",
+        agent.log()
+    );
     assert_eq!(agent.stop(), 0);
     assert_exactly_once(&ws, 1_500);
 }
@@ -114,7 +122,11 @@ fn a_file_appended_while_the_agent_was_stopped_resumes_where_it_left() {
 fn a_thousand_files_in_one_directory_are_all_read() {
     let ws = Workspace::new();
     for i in 0..1_000u64 {
-        append_lines(&ws.logs().join(format!("app-{i:04}.log")), SEED, i * 5..i * 5 + 5);
+        append_lines(
+            &ws.logs().join(format!("app-{i:04}.log")),
+            SEED,
+            i * 5..i * 5 + 5,
+        );
     }
     let agent = Agent::start(&ws, &ws.config("*.log", ""));
     wait_for(&ws, &agent, 5_000);

@@ -54,10 +54,15 @@ fn a_sink_that_fails_then_recovers_gets_everything_once() {
     append_lines(&ws.logs().join("audit.log"), SEED, 0..3_000);
     let agent = Agent::start(&ws, &ws.config("*.log", ""));
     std::thread::sleep(Duration::from_secs(3));
-    assert!(agent.log().contains("Delivery failed"), "log:\n{}", agent.log());
+    assert!(
+        agent.log().contains("Delivery failed"),
+        "log:\n{}",
+        agent.log()
+    );
     unblock_sink(&ws);
     assert!(
-        wait_until(Duration::from_secs(90), || ws.output_events().len() >= 3_000),
+        wait_until(Duration::from_secs(90), || ws.output_events().len()
+            >= 3_000),
         "log:\n{}",
         agent.log()
     );
@@ -73,13 +78,11 @@ fn a_full_journal_pauses_input_and_everything_arrives_after_the_sink_returns() {
     let ws = Workspace::new();
     block_sink(&ws);
     append_lines(&ws.logs().join("audit.log"), SEED, 0..N);
-    let config = ws.config(
-        "*.log",
-        "",
+    let config = ws.config("*.log", "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[journal]\n",
+        "[journal]\nmax_bytes = \"256KiB\"\nsegment_bytes = \"64KiB\"\n",
     );
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("[journal]\n", "[journal]\nmax_bytes = \"256KiB\"\nsegment_bytes = \"64KiB\"\n");
     std::fs::write(&config, text).unwrap();
     let agent = Agent::start(&ws, &config);
     let pid = agent.child.id();
@@ -87,16 +90,24 @@ fn a_full_journal_pauses_input_and_everything_arrives_after_the_sink_returns() {
     let rss_early = rss_kib(pid);
     std::thread::sleep(Duration::from_secs(2));
     let bytes = journal_bytes(&ws.data_dir());
-    assert!(bytes > 0 && bytes <= 256 * 1024, "journal holds {bytes} bytes");
+    assert!(
+        bytes > 0 && bytes <= 256 * 1024,
+        "journal holds {bytes} bytes"
+    );
     let rss_late = rss_kib(pid);
     assert!(
         rss_late < rss_early + 8 * 1024,
         "RSS grew from {rss_early} KiB to {rss_late} KiB while paused"
     );
-    assert!(agent.child.try_wait_status_is_running(), "agent died; log:\n{}", agent.log());
+    assert!(
+        agent.child.try_wait_status_is_running(),
+        "agent died; log:\n{}",
+        agent.log()
+    );
     unblock_sink(&ws);
     assert!(
-        wait_until(Duration::from_secs(120), || ws.output_events().len() as u64 >= N),
+        wait_until(Duration::from_secs(120), || ws.output_events().len() as u64
+            >= N),
         "{} events; log:\n{}",
         ws.output_events().len(),
         agent.log()
@@ -116,7 +127,8 @@ fn a_corrupted_record_mid_segment_is_quarantined_and_the_rest_delivered() {
     let config = ws.config("*.log", "");
     let agent = Agent::start(&ws, &config);
     assert!(
-        wait_until(Duration::from_secs(60), || journal_bytes(&ws.data_dir()) > N * 500),
+        wait_until(Duration::from_secs(60), || journal_bytes(&ws.data_dir())
+            > N * 500),
         "log:\n{}",
         agent.log()
     );
@@ -136,7 +148,8 @@ fn a_corrupted_record_mid_segment_is_quarantined_and_the_rest_delivered() {
     unblock_sink(&ws);
     let agent = Agent::start(&ws, &config);
     assert!(
-        wait_until(Duration::from_secs(60), || ws.output_events().len() as u64 >= N - 1),
+        wait_until(Duration::from_secs(60), || ws.output_events().len() as u64
+            >= N - 1),
         "log:\n{}",
         agent.log()
     );
@@ -149,7 +162,11 @@ fn a_corrupted_record_mid_segment_is_quarantined_and_the_rest_delivered() {
         .collect();
     assert_eq!(quarantined.len(), 1);
     let events = ws.output_events();
-    assert_eq!(events.len() as u64, N - 1, "exactly the corrupted record is missing");
+    assert_eq!(
+        events.len() as u64,
+        N - 1,
+        "exactly the corrupted record is missing"
+    );
     assert_eq!(count_by_seq(&events).len() as u64, N - 1);
 }
 

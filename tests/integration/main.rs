@@ -3,11 +3,14 @@
 
 #[path = "../support/gen_audit.rs"]
 mod gen_audit;
+#[path = "../support/http_receiver.rs"]
+mod http_receiver;
 mod support;
 
 mod bad_input;
 mod cli;
 mod end_to_end;
 mod file_rotation;
+mod http_delivery;
 mod journal_durability;
 mod restarts;

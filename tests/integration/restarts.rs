@@ -16,18 +16,23 @@ fn sigterm_mid_file_then_restart_loses_and_repeats_nothing() {
     let config = ws.config("*.log", "");
     let agent = Agent::start(&ws, &config);
     assert!(
-        wait_until(Duration::from_secs(60), || ws.output_events().len() >= 5_000),
+        wait_until(Duration::from_secs(60), || ws.output_events().len()
+            >= 5_000),
         "log:\n{}",
         agent.log()
     );
     let log = agent.log();
     assert_eq!(agent.stop(), 0, "log:\n{log}");
     let after_stop = ws.output_events().len() as u64;
-    assert!(after_stop < N, "stopped too late to test a restart mid-file");
+    assert!(
+        after_stop < N,
+        "stopped too late to test a restart mid-file"
+    );
 
     let agent = Agent::start(&ws, &config);
     assert!(
-        wait_until(Duration::from_secs(120), || ws.output_events().len() as u64 >= N),
+        wait_until(Duration::from_secs(120), || ws.output_events().len() as u64
+            >= N),
         "log:\n{}",
         agent.log()
     );
@@ -36,7 +41,11 @@ fn sigterm_mid_file_then_restart_loses_and_repeats_nothing() {
     let events = ws.output_events();
     let counts = count_by_seq(&events);
     assert_eq!(counts.len() as u64, N, "lost events");
-    assert_eq!(events.len() as u64, N, "duplicated events after a graceful stop");
+    assert_eq!(
+        events.len() as u64,
+        N,
+        "duplicated events after a graceful stop"
+    );
 }
 
 #[test]

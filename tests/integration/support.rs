@@ -105,9 +105,10 @@ pub fn read_ndjson_dir(dir: &Path) -> Vec<Value> {
             text = std::fs::read_to_string(&path).unwrap();
         }
         for line in text.lines() {
-            events.push(serde_json::from_str(line).unwrap_or_else(|e| {
-                panic!("output line is not JSON ({e}): {line}")
-            }));
+            events.push(
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("output line is not JSON ({e}): {line}")),
+            );
         }
     }
     events

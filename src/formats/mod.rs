@@ -1,0 +1,138 @@
+//! Formats: pure functions from one raw entry (the bytes of one line) to one
+//! [`AuditEvent`].
+//!
+//! A [`Parser`] is built once per source from its [`FormatConfig`]
+//! ([`Parser::from_config`]) and then called per entry with an
+//! [`EntryContext`] that says where the entry came from.
+//!
+//! | file | role |
+//! | --- | --- |
+//! | `json.rs` | app JSON audit lines: defaults, `map` overrides, normalization |
+//! | `json_normalize.rs` | reading a JSON object into candidate slots (`map` first, then defaults) |
+//! | `json_fields.rs` | converting each collected JSON value to its schema field |
+//! | `json_tests.rs` | unit tests of the `json` format |
+//! | `json_defaults.rs` | the table of source keys recognised without a `map` |
+//! | `raw.rs` | any line kept as it is (`action = "log.line"`) |
+//! | `time.rs` | every time form: RFC 3339 and relatives, epochs, RFC 3164, auditd |
+//! | `outcome.rs` | outcome words and HTTP codes → [`Outcome`](crate::event::Outcome) |
+//! | `field_lookup.rs` | case- and style-insensitive keys (`userId` = `user_id`), dotted paths |
+//! | `quarantine.rs` | events for entries that cannot be parsed |
+//! | `event_id.rs` | deterministic ids when the source has none |
+//!
+//! Invariants:
+//! - No I/O, no clock reads, no logging: the same bytes and context give the
+//!   same event.
+//! - Total: [`Parser::parse`] never panics and never fails. An entry that
+//!   cannot be parsed becomes a quarantine event (`parse_error = {reason,
+//!   parser}`, `raw` holding the input), so nothing is ever dropped.
+//! - Every event has a non-empty `id` and `action`.
+
+mod event_id;
+mod field_lookup;
+mod json;
+mod json_defaults;
+mod json_fields;
+mod json_normalize;
+#[cfg(test)]
+mod json_tests;
+mod outcome;
+mod quarantine;
+mod raw;
+pub mod time;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::FormatConfig;
+use crate::event::{AuditEvent, Origin, OriginKind};
+
+pub use event_id::derived_event_id;
+pub use field_lookup::{keys_match, SourcePath};
+pub use json::{JsonParser, SchemaField};
+pub use outcome::{outcome_from_http_status, outcome_from_value, outcome_from_word};
+pub use quarantine::{line_too_long_event, quarantine_event, RAW_PREFIX_LIMIT};
+pub use raw::RawParser;
+
+/// Where one entry came from: everything a parser needs besides the bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryContext<'a> {
+    pub origin_kind: OriginKind,
+    /// File path, socket path or listen address → `origin.path`.
+    pub path: Option<&'a str>,
+    /// Byte offset of the entry in its file → `origin.offset`.
+    pub offset: Option<u64>,
+    /// Stable identity of the stream (file id hex, or `"stdin"`); with the
+    /// offset it makes the derived event id.
+    pub position_key: &'a str,
+    /// The host or pod the agent runs on → `agent.host`.
+    pub host: &'a str,
+    pub ingest_time: DateTime<Utc>,
+}
+
+impl EntryContext<'_> {
+    /// A fresh event for this entry, read by `format`, with every required
+    /// field at its "unknown" value.
+    pub(crate) fn new_event(&self, format: &str) -> AuditEvent {
+        let origin = Origin {
+            kind: self.origin_kind,
+            format: format.to_string(),
+            path: self.path.map(str::to_string),
+            offset: self.offset,
+            peer: None,
+        };
+        AuditEvent::new(origin, self.host, self.ingest_time)
+    }
+}
+
+/// The parser of one source. The set is closed, so it is an enum.
+#[derive(Debug, Clone)]
+pub enum Parser {
+    Json(JsonParser),
+    Raw(RawParser),
+}
+
+/// A format configuration that cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error("unknown schema field `{field}` in format map{}", suggestion_text(.suggestion))]
+    UnknownSchemaField {
+        field: String,
+        suggestion: Option<&'static str>,
+    },
+    #[error("empty source path for schema field `{field}` in format map")]
+    EmptySourcePath { field: String },
+}
+
+fn suggestion_text(suggestion: &Option<&'static str>) -> String {
+    match suggestion {
+        Some(s) => format!(" (did you mean `{s}`?)"),
+        None => String::new(),
+    }
+}
+
+impl Parser {
+    /// Builds the parser a source's `format` asks for; `keep_raw` puts the
+    /// entry text in `raw` on every event.
+    pub fn from_config(format: &FormatConfig, keep_raw: bool) -> Result<Parser, FormatError> {
+        Ok(match format {
+            FormatConfig::Json { map } => Parser::Json(JsonParser::new(map, keep_raw)?),
+            FormatConfig::Raw => Parser::Raw(RawParser::new(keep_raw)),
+        })
+    }
+
+    /// The parser's name, written to `origin.format`: `"json"` or `"raw"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Parser::Json(_) => json::PARSER_NAME,
+            Parser::Raw(_) => raw::PARSER_NAME,
+        }
+    }
+
+    /// Reads one entry. Never panics, never fails: unreadable entries become
+    /// quarantine events.
+    pub fn parse(&self, entry: &[u8], ctx: &EntryContext<'_>) -> AuditEvent {
+        match self {
+            Parser::Json(p) => p.parse(entry, ctx),
+            Parser::Raw(p) => p.parse(entry, ctx),
+        }
+    }
+}

@@ -1,0 +1,733 @@
+//! The writer thread: group commit, seq assignment, segment rolling and the
+//! byte limit. It is the only code that writes segment files.
+//!
+//! ## Group commit
+//! `Journal::append` puts an [`AppendRequest`] on the [`AppendQueue`] at
+//! call time. The thread takes the first request, then every request already
+//! queued, calling each request's [`EncodeBatch`] closure in queue order
+//! with a [`RecordWriter`] that hands out seqs and frames records straight
+//! into one write buffer. With [`FsyncPolicy::Batch`] it waits up to
+//! `batch_interval` (from the first request) for more ONLY while the group
+//! is smaller than the previous group (in requests) and below 1 MiB: a lone
+//! appender on an idle journal is committed at once, while N appenders that
+//! each await their last append end up sharing one fsync per round. The
+//! group is then written with one `write` per segment touched and one
+//! `sync_data` each; only then are the appenders resolved and the committed
+//! seq published to readers. [`FsyncPolicy::Always`] commits each request
+//! alone.
+//!
+//! ## Limits
+//! Before writing, the writer waits while `bytes on disk + group > max_bytes`
+//! (`stats().full`, a warning at most once a minute), woken when cursors
+//! delete segments. If every record is acknowledged it rolls to a fresh
+//! segment so the old newest one can go too. A group is always let into a
+//! journal holding no bytes, so one huge batch cannot deadlock. A segment
+//! rolls when the next record would push it over `segment_bytes`; a record
+//! larger than that goes alone into a segment.
+//!
+//! ## Failures
+//! A failed `write` is undone (`set_len` back to the durable length) and
+//! the group's appends fail; their seqs are handed out again, so seqs stay
+//! gap-free. A failed `sync_data` (or undo) stops the writer for good
+//! ([`JournalError::WriterFailed`]): after a failed fsync the page cache
+//! cannot be trusted.
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+use super::error::JournalError;
+use super::handle::{JournalOptions, JournalShared};
+use super::record::{self, FrameHeader};
+use super::segment::{self, SegmentMeta};
+use crate::config::FsyncPolicy;
+
+/// Called on the writer thread, in append order, to frame a batch.
+pub type EncodeBatch = Box<dyn FnOnce(&mut RecordWriter<'_>) + Send>;
+
+/// Seqs given to one append, both inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeqRange {
+    pub first: u64,
+    pub last: u64,
+}
+
+/// Hands out seqs and frames payloads into the journal's write buffer.
+pub struct RecordWriter<'a> {
+    buf: &'a mut Vec<u8>,
+    next_seq: u64,
+}
+
+impl RecordWriter<'_> {
+    /// The seq the next pushed record gets.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Appends one record; returns its seq.
+    pub fn push(&mut self, payload: &[u8]) -> u64 {
+        self.push_with(|_, out| out.extend_from_slice(payload))
+    }
+
+    /// Appends one record whose payload `f` appends to the given buffer,
+    /// knowing its seq. `f` must only append.
+    pub fn push_with(&mut self, f: impl FnOnce(u64, &mut Vec<u8>)) -> u64 {
+        let seq = self.next_seq;
+        record::encode_frame_with(self.buf, seq, |out| f(seq, out));
+        self.next_seq += 1;
+        seq
+    }
+}
+
+/// One call to `append` waiting for the writer.
+pub(crate) struct AppendRequest {
+    pub encode: EncodeBatch,
+    pub done: oneshot::Sender<Outcome>,
+}
+
+/// Requests in call order, between `append` and the writer thread.
+#[derive(Default)]
+pub(crate) struct AppendQueue {
+    state: Mutex<QueueState>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    requests: VecDeque<AppendRequest>,
+    closed: bool,
+}
+
+impl AppendQueue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn push(&self, request: AppendRequest) -> Result<(), JournalError> {
+        let mut state = self.lock();
+        if state.closed {
+            return Err(JournalError::Closed);
+        }
+        state.requests.push_back(request);
+        drop(state);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Stops accepting requests; queued ones are still written.
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// The next request; `None` once closed and drained.
+    fn pop_wait(&self) -> Option<AppendRequest> {
+        let mut state = self.lock();
+        loop {
+            if let Some(request) = state.requests.pop_front() {
+                return Some(request);
+            }
+            if state.closed {
+                return None;
+            }
+            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn take_all(&self) -> VecDeque<AppendRequest> {
+        std::mem::take(&mut self.lock().requests)
+    }
+
+    /// Waits until a request is queued (true) or `deadline`/close (false).
+    fn wait_until(&self, deadline: Instant) -> bool {
+        let mut state = self.lock();
+        while state.requests.is_empty() && !state.closed {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            state = self
+                .ready
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        !state.requests.is_empty()
+    }
+}
+
+/// Stop gathering a group at this many encoded bytes.
+const GROUP_TARGET_BYTES: usize = 1024 * 1024;
+/// Warn about a full journal at most this often.
+const FULL_WARNING_INTERVAL: Duration = Duration::from_secs(60);
+/// Re-check for space (and for close) at least this often while full.
+const FULL_RECHECK: Duration = Duration::from_millis(100);
+
+type Outcome = Result<Option<SeqRange>, JournalError>;
+/// Appenders of one group commit with what they will be told.
+type Group = Vec<(oneshot::Sender<Outcome>, Outcome)>;
+
+/// The writer thread's state.
+pub(crate) struct JournalWriter {
+    shared: Arc<JournalShared>,
+    file: File,
+    /// The newest segment as durable on disk.
+    segment: SegmentMeta,
+    /// Seq for the next record framed (ahead of `durable_next` in a group).
+    next_seq: u64,
+    durable_next: u64,
+    buf: Vec<u8>,
+    max_bytes: u64,
+    segment_bytes: u64,
+    fsync: FsyncPolicy,
+    batch_interval: Duration,
+    previous_group: usize,
+    last_full_warning: Option<Instant>,
+    failed: bool,
+}
+
+impl JournalWriter {
+    pub(crate) fn new(
+        shared: Arc<JournalShared>,
+        opts: &JournalOptions,
+        newest: SegmentMeta,
+        next_seq: u64,
+    ) -> Result<Self, JournalError> {
+        let file = open_for_append(&segment::segment_path(&shared.dir, newest.first_seq))?;
+        Ok(JournalWriter {
+            shared,
+            file,
+            segment: newest,
+            next_seq,
+            durable_next: next_seq,
+            buf: Vec::with_capacity(GROUP_TARGET_BYTES + 64 * 1024),
+            max_bytes: opts.max_bytes,
+            segment_bytes: opts.effective_segment_bytes(),
+            fsync: opts.fsync,
+            batch_interval: opts.batch_interval,
+            previous_group: 1,
+            last_full_warning: None,
+            failed: false,
+        })
+    }
+
+    /// The thread body: commit groups until the queue is closed and drained.
+    pub(crate) fn run(mut self) {
+        let _stopped = StoppedSignal(Arc::clone(&self.shared));
+        while let Some(first) = self.shared.queue.pop_wait() {
+            let mut group = Vec::new();
+            self.encode(first, &mut group);
+            if self.fsync == FsyncPolicy::Batch {
+                self.gather(&mut group);
+            }
+            self.commit(group);
+        }
+    }
+
+    fn encode(&mut self, request: AppendRequest, group: &mut Group) {
+        let AppendRequest { encode, done } = request;
+        let start_len = self.buf.len();
+        let first = self.next_seq;
+        let mut writer = RecordWriter {
+            buf: &mut self.buf,
+            next_seq: first,
+        };
+        let outcome = match catch_unwind(AssertUnwindSafe(|| encode(&mut writer))) {
+            Ok(()) => {
+                self.next_seq = writer.next_seq;
+                Ok((self.next_seq > first).then(|| SeqRange {
+                    first,
+                    last: self.next_seq - 1,
+                }))
+            }
+            Err(_) => {
+                self.buf.truncate(start_len);
+                Err(JournalError::EncodePanicked)
+            }
+        };
+        group.push((done, outcome));
+    }
+
+    /// Adds queued requests to the group (see the module doc for the rule).
+    fn gather(&mut self, group: &mut Group) {
+        let deadline = Instant::now() + self.batch_interval;
+        loop {
+            for request in self.shared.queue.take_all() {
+                self.encode(request, group);
+            }
+            if group.len() >= self.previous_group || self.buf.len() >= GROUP_TARGET_BYTES {
+                break;
+            }
+            if !self.shared.queue.wait_until(deadline) {
+                for request in self.shared.queue.take_all() {
+                    self.encode(request, group);
+                }
+                break;
+            }
+        }
+        self.previous_group = group.len().max(1);
+    }
+
+    /// Makes the group durable and resolves its appenders.
+    fn commit(&mut self, group: Group) {
+        let written = if self.buf.is_empty() {
+            Ok(())
+        } else if self.failed {
+            Err(JournalError::WriterFailed)
+        } else {
+            self.wait_for_space().and_then(|()| self.write_buffer())
+        };
+        for (done, outcome) in group {
+            let outcome = match (&written, outcome) {
+                (_, Ok(None)) => Ok(None),
+                (Err(e), Ok(Some(range))) if range.last >= self.durable_next => Err(e.duplicate()),
+                (_, outcome) => outcome,
+            };
+            let _ = done.send(outcome);
+        }
+        self.next_seq = self.durable_next;
+        self.buf.clear();
+        if self.buf.capacity() > 8 * GROUP_TARGET_BYTES {
+            self.buf.shrink_to(2 * GROUP_TARGET_BYTES);
+        }
+    }
+
+    /// Blocks while the group does not fit under `max_bytes`.
+    fn wait_for_space(&mut self) -> Result<(), JournalError> {
+        let need = self.buf.len() as u64;
+        let shared = Arc::clone(&self.shared);
+        let mut state = shared.lock_state();
+        let mut waited = false;
+        let result = loop {
+            if state.bytes + need <= self.max_bytes || state.bytes == 0 {
+                break Ok(());
+            }
+            if shared.queue.is_closed() {
+                break Err(JournalError::Closed);
+            }
+            let all_acked = state
+                .min_acked()
+                .is_some_and(|acked| acked >= state.next_seq);
+            if all_acked && self.segment.bytes > 0 {
+                drop(state);
+                let reclaimed = self
+                    .roll(self.durable_next)
+                    .and_then(|()| shared.delete_acked_segments());
+                state = shared.lock_state();
+                if let Err(e) = reclaimed {
+                    break Err(e);
+                }
+                continue;
+            }
+            if !waited {
+                waited = true;
+                state.full = true;
+                state.full_waits += 1;
+            }
+            if self
+                .last_full_warning
+                .map_or(true, |at| at.elapsed() >= FULL_WARNING_INTERVAL)
+            {
+                self.last_full_warning = Some(Instant::now());
+                tracing::warn!(
+                    bytes = state.bytes,
+                    max_bytes = self.max_bytes,
+                    "Journal is full; appends wait until sinks catch up."
+                );
+            }
+            state = shared
+                .space_freed
+                .wait_timeout(state, FULL_RECHECK)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        };
+        if waited {
+            state.full = false;
+            drop(state);
+            tracing::info!("Journal has space again; appends resume.");
+        }
+        result
+    }
+
+    /// Writes the buffer into as many segments as it takes.
+    fn write_buffer(&mut self) -> Result<(), JournalError> {
+        let buf = std::mem::take(&mut self.buf);
+        let result = self.write_frames(&buf);
+        self.buf = buf;
+        result
+    }
+
+    fn write_frames(&mut self, buf: &[u8]) -> Result<(), JournalError> {
+        let mut offset = 0;
+        while offset < buf.len() {
+            let mut end = offset;
+            let mut next_seq = self.segment.next_seq;
+            let mut records = 0;
+            while end < buf.len() {
+                let header =
+                    FrameHeader::parse(&buf[end..]).expect("the writer's own frames are valid");
+                let len = header.frame_len() as usize;
+                let fits = self.segment.bytes + (end - offset + len) as u64 <= self.segment_bytes;
+                let alone_in_empty_segment = self.segment.bytes == 0 && end == offset;
+                if !fits && !alone_in_empty_segment {
+                    break;
+                }
+                end += len;
+                next_seq = header.seq + 1;
+                records += 1;
+            }
+            if end == offset {
+                let seq = FrameHeader::parse(&buf[offset..]).expect("valid frame").seq;
+                self.roll(seq)?;
+                continue;
+            }
+            self.write_durably(&buf[offset..end])?;
+            self.publish(next_seq, (end - offset) as u64, records);
+            offset = end;
+        }
+        Ok(())
+    }
+
+    fn write_durably(&mut self, bytes: &[u8]) -> Result<(), JournalError> {
+        let path = segment::segment_path(&self.shared.dir, self.segment.first_seq);
+        if let Err(e) = self.file.write_all(bytes) {
+            if let Err(undo) = self.file.set_len(self.segment.bytes) {
+                self.failed = true;
+                tracing::error!(segment = %path.display(), error = %undo, "Could not undo a failed journal write; the writer stops.");
+            }
+            return Err(JournalError::io(path, e));
+        }
+        if let Err(e) = self.file.sync_data() {
+            self.failed = true;
+            tracing::error!(segment = %path.display(), error = %e, "Journal fsync failed; the writer stops.");
+            return Err(JournalError::io(path, e));
+        }
+        Ok(())
+    }
+
+    /// Records durable bytes and wakes readers.
+    fn publish(&mut self, next_seq: u64, bytes: u64, records: u64) {
+        self.segment.bytes += bytes;
+        self.segment.next_seq = next_seq;
+        self.durable_next = next_seq;
+        {
+            let mut state = self.shared.lock_state();
+            if let Some(newest) = state.segments.back_mut() {
+                *newest = self.segment;
+            }
+            state.bytes += bytes;
+            state.next_seq = next_seq;
+            state.fsyncs += 1;
+            state.appended_records += records;
+        }
+        self.shared.committed.send_replace(next_seq - 1);
+    }
+
+    /// Starts a new, empty newest segment named `first_seq`.
+    fn roll(&mut self, first_seq: u64) -> Result<(), JournalError> {
+        let path = segment::segment_path(&self.shared.dir, first_seq);
+        self.file = open_for_append(&path)?;
+        segment::sync_dir(&self.shared.dir)?;
+        self.segment = SegmentMeta::empty(first_seq);
+        self.shared.lock_state().segments.push_back(self.segment);
+        Ok(())
+    }
+}
+
+fn open_for_append(path: &std::path::Path) -> Result<File, JournalError> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| JournalError::io(path, e))
+}
+
+/// Marks the writer stopped when its thread ends, however it ends.
+struct StoppedSignal(Arc<JournalShared>);
+
+impl Drop for StoppedSignal {
+    fn drop(&mut self) {
+        self.0.queue.close();
+        drop(self.0.queue.take_all());
+        self.0.writer_stopped.send_replace(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{self, TempJournal};
+    use super::super::{JournalError, JournalOptions};
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_appenders_get_every_seq_once_and_share_fsyncs() {
+        let t = TempJournal::new();
+        let (journal, _) = t.open(fixtures::options(64 << 20, 8 << 20));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let journal = journal.clone();
+                tokio::spawn(async move {
+                    let mut seqs = Vec::with_capacity(1000);
+                    for _ in 0..1000 {
+                        let range = fixtures::append(&journal, 1, 60).await;
+                        assert_eq!(range.first, range.last);
+                        seqs.push(range.first);
+                    }
+                    seqs
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for task in tasks {
+            let seqs = task.await.unwrap();
+            assert!(
+                seqs.windows(2).all(|w| w[0] < w[1]),
+                "one task's seqs ascend"
+            );
+            all.extend(seqs);
+        }
+        all.sort_unstable();
+        assert_eq!(all, (1..=8000).collect::<Vec<u64>>());
+        let stats = journal.stats();
+        assert_eq!((stats.appended_records, stats.next_seq), (8000, 8001));
+        assert!(
+            stats.fsyncs < 8000 / 3,
+            "{} fsyncs for 8000 appends",
+            stats.fsyncs
+        );
+        assert_eq!(journal.committed_seq(), 8000);
+        let mut cursor = journal.open_cursor("sink").unwrap();
+        let records = fixtures::read_all(&mut cursor);
+        assert_eq!(records.len(), 8000);
+        assert!(records
+            .iter()
+            .all(|r| r.payload == fixtures::payload(r.seq, 60)));
+    }
+
+    #[tokio::test]
+    async fn fsync_always_syncs_once_per_append() {
+        let t = TempJournal::new();
+        let opts = JournalOptions {
+            fsync: FsyncPolicy::Always,
+            ..fixtures::options(1 << 20, 1 << 20)
+        };
+        let (journal, _) = t.open(opts);
+        let appends: Vec<_> = (0..20)
+            .map(|_| journal.append(fixtures::batch(3, 10)))
+            .collect();
+        for (i, append) in appends.into_iter().enumerate() {
+            let range = append.await.unwrap().unwrap();
+            assert_eq!(range.first, 3 * i as u64 + 1);
+        }
+        assert_eq!(journal.stats().fsyncs, 20);
+    }
+
+    #[tokio::test]
+    async fn requests_keep_call_order_even_when_awaited_out_of_order() {
+        let t = TempJournal::new();
+        let (journal, _) = t.open(fixtures::options(1 << 20, 1 << 20));
+        let first = journal.append(fixtures::batch(2, 10));
+        let second = journal.append(fixtures::batch(1, 10));
+        let second = second.await.unwrap().unwrap();
+        let first = first.await.unwrap().unwrap();
+        assert_eq!((first.first, first.last, second.first), (1, 2, 3));
+    }
+
+    #[tokio::test]
+    async fn push_with_sees_the_seq_it_encodes_and_empty_batches_get_none() {
+        let t = TempJournal::new();
+        let (journal, _) = t.open(fixtures::options(1 << 20, 1 << 20));
+        fixtures::append(&journal, 4, 10).await;
+        let range = journal
+            .append(Box::new(|w| {
+                assert_eq!(w.next_seq(), 5);
+                let a = w.push(b"plain");
+                let b =
+                    w.push_with(|seq, out| out.extend_from_slice(format!("seq={seq}").as_bytes()));
+                assert_eq!((a, b, w.next_seq()), (5, 6, 7));
+            }))
+            .await
+            .unwrap();
+        assert_eq!(range, Some(SeqRange { first: 5, last: 6 }));
+        assert_eq!(journal.append(Box::new(|_| {})).await.unwrap(), None);
+        let mut cursor = journal.open_cursor("c").unwrap();
+        let records = fixtures::read_all(&mut cursor);
+        assert_eq!(records[4].payload, b"plain");
+        assert_eq!(records[5].payload, b"seq=6");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_encoder_fails_alone_and_uses_no_seq() {
+        let t = TempJournal::new();
+        let (journal, _) = t.open(fixtures::options(1 << 20, 1 << 20));
+        let bad = journal.append(Box::new(|w| {
+            w.push(b"half");
+            panic!("encoder bug");
+        }));
+        let good = journal.append(fixtures::batch(1, 10));
+        assert!(matches!(bad.await, Err(JournalError::EncodePanicked)));
+        assert_eq!(good.await.unwrap().unwrap().first, 1);
+        let mut cursor = journal.open_cursor("c").unwrap();
+        assert_eq!(fixtures::seqs(&fixtures::read_all(&mut cursor)), vec![1]);
+    }
+
+    #[tokio::test]
+    async fn close_finishes_queued_appends_then_refuses_new_ones() {
+        let t = TempJournal::new();
+        let (journal, _) = t.open(fixtures::options(1 << 20, 1 << 20));
+        let queued: Vec<_> = (0..50)
+            .map(|_| journal.append(fixtures::batch(1, 10)))
+            .collect();
+        journal.close().await;
+        journal.close().await;
+        for append in queued {
+            assert!(append.await.unwrap().is_some());
+        }
+        assert!(matches!(
+            journal.append(fixtures::batch(1, 10)).await,
+            Err(JournalError::Closed)
+        ));
+        assert_eq!(journal.committed_seq(), 50);
+    }
+
+    #[tokio::test]
+    async fn segments_roll_at_segment_bytes_and_a_huge_record_goes_alone() {
+        let t = TempJournal::new();
+        let (journal, _) = t.open(fixtures::options(1 << 20, 1000));
+        fixtures::append(&journal, 10, 180).await; // 200-byte frames: 5 per segment
+        fixtures::append(&journal, 1, 5000).await;
+        fixtures::append(&journal, 1, 10).await;
+        let names: Vec<String> = t
+            .segment_files()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "00000000000000000001.seg",
+                "00000000000000000006.seg",
+                "00000000000000000011.seg",
+                "00000000000000000012.seg"
+            ]
+        );
+        let lens: Vec<u64> = t
+            .segment_files()
+            .iter()
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .collect();
+        assert_eq!(lens, [1000, 1000, 5020, 30]);
+        assert_eq!(journal.stats().bytes, 7050);
+    }
+
+    #[tokio::test]
+    async fn a_full_journal_holds_appends_until_a_cursor_frees_space() {
+        let t = TempJournal::new();
+        let (journal, _) = t.open(fixtures::options(4000, 1000));
+        let mut cursor = journal.open_cursor("sink").unwrap();
+        for _ in 0..20 {
+            fixtures::append(&journal, 1, 180).await; // 200 bytes each: exactly full
+        }
+        assert_eq!(journal.stats().bytes, 4000);
+        let blocked = tokio::spawn({
+            let journal = journal.clone();
+            async move { fixtures::append(&journal, 1, 180).await }
+        });
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert!(
+            !blocked.is_finished(),
+            "append into a full journal must wait"
+        );
+        let stats = journal.stats();
+        assert!(stats.full);
+        assert_eq!(stats.full_waits, 1);
+        let records = cursor.read_batch(5, 1 << 20).unwrap();
+        cursor.commit(records.last().unwrap().seq).unwrap();
+        let range = tokio::time::timeout(Duration::from_secs(5), blocked)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(range.first, 21);
+        assert!(!journal.stats().full);
+        assert!(journal.stats().bytes <= 4000);
+    }
+
+    #[tokio::test]
+    async fn a_batch_bigger_than_the_limit_passes_once_everything_is_acked() {
+        let t = TempJournal::new();
+        let (journal, _) = t.open(fixtures::options(2000, 1000));
+        let mut cursor = journal.open_cursor("sink").unwrap();
+        fixtures::append(&journal, 2, 180).await;
+        let huge = tokio::spawn({
+            let journal = journal.clone();
+            async move { fixtures::append(&journal, 30, 180).await }
+        });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(!huge.is_finished());
+        let records = cursor.read_batch(10, 1 << 20).unwrap();
+        cursor.commit(records.last().unwrap().seq).unwrap();
+        let range = tokio::time::timeout(Duration::from_secs(5), huge)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((range.first, range.last), (3, 32));
+        assert_eq!(fixtures::read_all(&mut cursor).len(), 30);
+    }
+
+    /// `cargo test --release --lib journal::writer::tests::append_throughput -- --ignored --nocapture`
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "measurement; run in release"]
+    async fn append_throughput() {
+        let t = TempJournal::new();
+        let opts = JournalOptions {
+            batch_interval: Duration::from_millis(10),
+            ..fixtures::options(8 << 30, 128 << 20)
+        };
+        let (journal, _) = t.open(opts);
+        let payload = vec![b'x'; 600];
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let journal = journal.clone();
+                let payload = payload.clone();
+                tokio::spawn(async move {
+                    for _ in 0..250 {
+                        let payload = payload.clone();
+                        journal
+                            .append(Box::new(move |w| {
+                                for _ in 0..1000 {
+                                    w.push(&payload);
+                                }
+                            }))
+                            .await
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let elapsed = started.elapsed();
+        let stats = journal.stats();
+        println!(
+            "appended {} records of 600 bytes in {:?}: {:.0} records/s, {:.0} MB/s, {} fsyncs",
+            stats.appended_records,
+            elapsed,
+            stats.appended_records as f64 / elapsed.as_secs_f64(),
+            stats.bytes as f64 / elapsed.as_secs_f64() / 1e6,
+            stats.fsyncs
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! Request bodies of the `http` sink: a batch of event JSON lines → the
+//! bytes, `Content-Type` and `Content-Encoding` of one request.
+//!
+//! - `ndjson`: each line followed by `\n` (so the body ends in a newline),
+//!   `application/x-ndjson`.
+//! - `json_array`: `[line1,line2]`, `application/json`. Lines are already
+//!   JSON values, so they are joined, not re-serialized.
+//! - `gzip`: the whole body as one gzip member at flate2's fast level,
+//!   `Content-Encoding: gzip`.
+//!
+//! Pure: no I/O, cannot fail.
+
+use std::io::Write;
+
+use bytes::Bytes;
+use flate2::write::GzEncoder;
+
+use crate::config::{Compression, HttpEncoding};
+
+/// One request's body and the headers that describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedBody {
+    pub bytes: Bytes,
+    pub content_type: &'static str,
+    /// `Some("gzip")` when compressed.
+    pub content_encoding: Option<&'static str>,
+}
+
+/// Encodes `lines` (event JSON, no trailing newline each) as one body.
+pub fn encode_body(
+    lines: &[&[u8]],
+    encoding: HttpEncoding,
+    compression: Compression,
+) -> EncodedBody {
+    let payload_len: usize = lines.iter().map(|l| l.len() + 1).sum::<usize>() + 2;
+    let mut plain = Vec::with_capacity(payload_len);
+    let content_type = match encoding {
+        HttpEncoding::Ndjson => {
+            for line in lines {
+                plain.extend_from_slice(line);
+                plain.push(b'\n');
+            }
+            "application/x-ndjson"
+        }
+        HttpEncoding::JsonArray => {
+            plain.push(b'[');
+            for (i, line) in lines.iter().enumerate() {
+                if i > 0 {
+                    plain.push(b',');
+                }
+                plain.extend_from_slice(line);
+            }
+            plain.push(b']');
+            "application/json"
+        }
+    };
+    match compression {
+        Compression::None => EncodedBody {
+            bytes: Bytes::from(plain),
+            content_type,
+            content_encoding: None,
+        },
+        Compression::Gzip => {
+            let mut gz = GzEncoder::new(
+                Vec::with_capacity(plain.len() / 4 + 64),
+                flate2::Compression::fast(),
+            );
+            // Writing into a Vec cannot fail.
+            let _ = gz.write_all(&plain);
+            let compressed = gz.finish().unwrap_or_default();
+            EncodedBody {
+                bytes: Bytes::from(compressed),
+                content_type,
+                content_encoding: Some("gzip"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::read::GzDecoder;
+    use std::io::Read;
+
+    const LINES: &[&[u8]] = &[br#"{"a":1}"#, br#"{"b":"x\ny"}"#];
+
+    #[test]
+    fn ndjson_puts_every_event_on_its_own_line_ending_in_a_newline() {
+        let body = encode_body(LINES, HttpEncoding::Ndjson, Compression::None);
+        assert_eq!(&body.bytes[..], b"{\"a\":1}\n{\"b\":\"x\\ny\"}\n");
+        assert_eq!(body.content_type, "application/x-ndjson");
+        assert_eq!(body.content_encoding, None);
+    }
+
+    #[test]
+    fn json_array_joins_events_into_one_valid_array() {
+        let body = encode_body(LINES, HttpEncoding::JsonArray, Compression::None);
+        assert_eq!(&body.bytes[..], b"[{\"a\":1},{\"b\":\"x\\ny\"}]");
+        assert_eq!(body.content_type, "application/json");
+        let parsed: serde_json::Value = serde_json::from_slice(&body.bytes).unwrap();
+        assert_eq!(parsed.as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_empty_batch_is_an_empty_body_or_an_empty_array() {
+        let ndjson = encode_body(&[], HttpEncoding::Ndjson, Compression::None);
+        assert!(ndjson.bytes.is_empty());
+        let array = encode_body(&[], HttpEncoding::JsonArray, Compression::None);
+        assert_eq!(&array.bytes[..], b"[]");
+    }
+
+    #[test]
+    fn gzip_round_trips_to_the_plain_body_and_says_so_in_the_header() {
+        for encoding in [HttpEncoding::Ndjson, HttpEncoding::JsonArray] {
+            let plain = encode_body(LINES, encoding, Compression::None);
+            let gzipped = encode_body(LINES, encoding, Compression::Gzip);
+            assert_eq!(gzipped.content_encoding, Some("gzip"));
+            assert_eq!(gzipped.content_type, plain.content_type);
+            let mut unzipped = Vec::new();
+            GzDecoder::new(&gzipped.bytes[..])
+                .read_to_end(&mut unzipped)
+                .unwrap();
+            assert_eq!(unzipped, plain.bytes);
+        }
+    }
+}
