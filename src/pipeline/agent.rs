@@ -90,6 +90,7 @@ pub async fn run(
                     .join("checkpoints")
                     .join(format!("{}.json", source.id)),
                 journaled.remove(&source.id).unwrap_or_default(),
+                config.journal.max_bytes,
             )?),
         }
     }

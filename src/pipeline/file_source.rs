@@ -53,6 +53,8 @@ pub struct FileSourceTask {
     /// Each known file's checkpointed offset at start (where re-reading
     /// resumes), keyed like `journaled`.
     resume_offsets: HashMap<String, u64>,
+    /// Upper bound of one journal append, in serialized bytes.
+    max_append_bytes: usize,
 }
 
 /// The output of stage 2 for one line batch.
@@ -64,6 +66,8 @@ struct ParsedBatch {
     /// Each event with the end offset of its line.
     events: Vec<(EncodedEvent, u64)>,
     bytes: u64,
+    /// Serialized size of `events`, to bound one journal append.
+    encoded_bytes: usize,
     quarantined: u64,
 }
 
@@ -82,7 +86,11 @@ impl FileSourceTask {
         host: &str,
         checkpoint_path: PathBuf,
         journaled: JournaledPositions,
+        journal_max_bytes: u64,
     ) -> Result<FileSourceTask, PipelineError> {
+        // One append must fit the journal's budget comfortably, or a small
+        // journal would be overrun by a single (always admitted) write.
+        let max_append_bytes = (journal_max_bytes / 8).clamp(16 * 1024, 8 * 1024 * 1024) as usize;
         let parser = Parser::from_config(&config.format, config.keep_raw).map_err(|e| {
             PipelineError::Source {
                 id: id.to_string(),
@@ -96,6 +104,7 @@ impl FileSourceTask {
             max_line_bytes: config.max_line_bytes,
             poll_interval: config.poll_interval,
             glob_interval: config.glob_interval,
+            max_batch_bytes: max_append_bytes.min(1024 * 1024),
             ..TailerOptions::default()
         };
         let (tailer, checkpoints) =
@@ -115,6 +124,7 @@ impl FileSourceTask {
                 .collect(),
             journaled,
             checkpoints,
+            max_append_bytes,
         })
     }
 
@@ -129,6 +139,7 @@ impl FileSourceTask {
             checkpoints,
             journaled,
             resume_offsets,
+            max_append_bytes,
         } = self;
         let (line_tx, line_rx) = mpsc::channel::<LineBatch>(LINE_QUEUE);
         let (parsed_tx, parsed_rx) = mpsc::channel::<JoinHandle<ParsedBatch>>(PARSE_QUEUE);
@@ -148,7 +159,15 @@ impl FileSourceTask {
             resume_offsets,
         ));
 
-        append_stage(&id, parsed_rx, &journal, &checkpoints, &stats).await;
+        append_stage(
+            &id,
+            parsed_rx,
+            &journal,
+            &checkpoints,
+            &stats,
+            max_append_bytes,
+        )
+        .await;
 
         let _ = parse_task.await;
         let _ = tailer_task.await;
@@ -221,6 +240,7 @@ fn parse_batch(batch: LineBatch, parser: &Parser, host: &str, skip_through: u64)
     let ingest_time = Utc::now();
     let mut events = Vec::with_capacity(batch.lines.len());
     let mut bytes = 0u64;
+    let mut encoded_bytes = 0usize;
     let mut quarantined = 0u64;
     for (i, line) in batch.lines.iter().enumerate() {
         let end_offset = batch
@@ -247,7 +267,9 @@ fn parse_batch(batch: LineBatch, parser: &Parser, host: &str, skip_through: u64)
         };
         bytes += line.too_long.unwrap_or(line.bytes.len() as u64) + 1;
         quarantined += u64::from(event.is_quarantined());
-        events.push((EncodedEvent::encode(&event), end_offset));
+        let encoded = EncodedEvent::encode(&event);
+        encoded_bytes += encoded.len() + 64;
+        events.push((encoded, end_offset));
     }
     ParsedBatch {
         file: batch.file,
@@ -255,6 +277,7 @@ fn parse_batch(batch: LineBatch, parser: &Parser, host: &str, skip_through: u64)
         end_offset: batch.end_offset,
         events,
         bytes,
+        encoded_bytes,
         quarantined,
     }
 }
@@ -266,15 +289,18 @@ async fn append_stage(
     journal: &Journal,
     checkpoints: &CheckpointHandle,
     stats: &PipelineStats,
+    max_append_bytes: usize,
 ) {
     while let Some(first) = parsed_rx.recv().await {
         let mut ready = Vec::new();
         let mut count = 0;
+        let mut append_bytes = 0;
         let mut next = Some(first);
         while let Some(handle) = next.take() {
             match handle.await {
                 Ok(batch) => {
                     count += batch.events.len();
+                    append_bytes += batch.encoded_bytes;
                     ready.push(batch);
                 }
                 Err(error) => {
@@ -285,7 +311,7 @@ async fn append_stage(
                     return;
                 }
             }
-            if count < MAX_EVENTS_PER_APPEND {
+            if count < MAX_EVENTS_PER_APPEND && append_bytes < max_append_bytes {
                 next = parsed_rx.try_recv().ok();
             }
         }

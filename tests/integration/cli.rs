@@ -129,8 +129,21 @@ fn status_reports_backlog_and_positions() {
         .output_events()
         .len()
         >= 500));
-    let (code, out, err) = run_cli(&["status", "-c", config.to_str().unwrap()], None);
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("out") && out.contains("audit.log"), "{out}");
+    // Checkpoints are saved about once a second.
+    let mut out = String::new();
+    let shown = wait_until(Duration::from_secs(10), || {
+        let (code, stdout, err) = run_cli(&["status", "-c", config.to_str().unwrap()], None);
+        assert_eq!(code, 0, "{err}");
+        out = stdout;
+        out.contains("audit.log")
+    });
+    assert!(shown, "{out}");
+    assert!(out.contains("next seq 501"), "{out}");
+    let sink_line = out.lines().find(|l| l.starts_with("out ")).unwrap();
+    assert_eq!(
+        sink_line.split_whitespace().take(3).collect::<Vec<_>>(),
+        ["out", "501", "0"],
+        "{out}"
+    );
     assert_eq!(agent.stop(), 0);
 }

@@ -47,7 +47,9 @@ fn hundred_thousand_generated_lines_arrive_once_each_fully_mapped() {
             source["gitCommitSha"]
         );
         assert_eq!(event["source"]["ip"], source["ip"]);
-        assert_eq!(event["time"], source["createdAt"]);
+        let parse = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+        assert_eq!(parse(&event["time"]), parse(&source["createdAt"]));
+        assert!(event["time"].as_str().unwrap().ends_with('Z'));
         assert_eq!(event["schema_version"], "1");
         assert_eq!(event["agent"]["host"], "test-host");
         assert_eq!(event["origin"]["kind"], "file");

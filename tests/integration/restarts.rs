@@ -13,7 +13,12 @@ fn sigterm_mid_file_then_restart_loses_and_repeats_nothing() {
     const N: u64 = 60_000;
     let ws = Workspace::new();
     append_lines(&ws.logs().join("audit.log"), SEED, 0..N);
-    let config = ws.config("*.log", "");
+    // A small journal and small sink batches keep the source mid-file.
+    let config = ws.config("*.log", "batch = { max_events = 50 }\n");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[journal]\n", "[journal]\nmax_bytes = \"2MiB\"\n");
+    std::fs::write(&config, text).unwrap();
     let agent = Agent::start(&ws, &config);
     assert!(
         wait_until(Duration::from_secs(60), || ws.output_events().len()

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub use crate::gen_audit;
+pub(crate) use crate::gen_audit;
 
 /// The binary under test.
 pub fn bin() -> &'static str {
