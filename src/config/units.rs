@@ -142,7 +142,7 @@ pub fn format_size(bytes: u64) -> String {
         ("MiB", 1 << 20),
         ("KiB", 1 << 10),
     ] {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{}{unit}", bytes / size);
         }
     }
@@ -152,12 +152,12 @@ pub fn format_size(bytes: u64) -> String {
 /// Writes a duration in the largest unit that divides it exactly.
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis == 0 || millis % 1000 != 0 {
+    if millis == 0 || !millis.is_multiple_of(1000) {
         return format!("{millis}ms");
     }
     let seconds = millis / 1000;
     for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] {
-        if seconds % size == 0 {
+        if seconds.is_multiple_of(size) {
             return format!("{}{unit}", seconds / size);
         }
     }

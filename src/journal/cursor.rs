@@ -327,7 +327,7 @@ impl JournalCursor {
         if self
             .reader
             .as_ref()
-            .map_or(true, |r| r.first_seq != place.first_seq)
+            .is_none_or(|r| r.first_seq != place.first_seq)
         {
             self.reader = Some(self.open_segment(place.first_seq, 0)?);
         }

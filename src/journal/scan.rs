@@ -148,7 +148,7 @@ impl<R: ReadAt> SegmentScanner<R> {
                 Some(i) => {
                     let candidate = at + i as u64;
                     if let Some(header) = self.valid_frame_at(candidate)? {
-                        if self.last_seq.map_or(true, |last| header.seq > last) {
+                        if self.last_seq.is_none_or(|last| header.seq > last) {
                             return Ok(candidate);
                         }
                     }

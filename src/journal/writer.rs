@@ -336,7 +336,7 @@ impl JournalWriter {
             }
             if self
                 .last_full_warning
-                .map_or(true, |at| at.elapsed() >= FULL_WARNING_INTERVAL)
+                .is_none_or(|at| at.elapsed() >= FULL_WARNING_INTERVAL)
             {
                 self.last_full_warning = Some(Instant::now());
                 tracing::warn!(

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::support::*;
 
-fn find<'a>(events: &'a [Value], pred: impl Fn(&Value) -> bool) -> &'a Value {
+fn find(events: &[Value], pred: impl Fn(&Value) -> bool) -> &Value {
     events
         .iter()
         .find(|e| pred(e))

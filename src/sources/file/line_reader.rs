@@ -341,7 +341,7 @@ mod tests {
         ) {
             let mut input = Vec::new();
             for (i, len) in lens.iter().enumerate() {
-                input.extend(std::iter::repeat(b'a' + (i % 26) as u8).take(*len));
+                input.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, *len));
                 input.push(b'\n');
             }
             let (lines, framer) = frame_all(&input, chunk, 100);

@@ -835,7 +835,7 @@ impl FileTailer {
         if let Err(error) = self.checkpoints.persist() {
             let due = self
                 .last_persist_warning
-                .map_or(true, |at| at.elapsed() >= Duration::from_secs(60));
+                .is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
             if due {
                 self.last_persist_warning = Some(Instant::now());
                 tracing::warn!(%error, "Cannot save file positions; a restart would read acknowledged lines again.");

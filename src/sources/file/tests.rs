@@ -241,7 +241,7 @@ async fn ten_mib_line_becomes_one_too_long_line_then_normal_lines() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     let mut bytes = b"before\n".to_vec();
-    bytes.extend(std::iter::repeat(b'x').take(10 * 1024 * 1024));
+    bytes.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
     bytes.extend_from_slice(b"\nafter\n");
     fs::write(&log, &bytes).unwrap();
     let mut t = start(options(dir.path()), &dir.path().join("cp.json"));
