@@ -39,14 +39,14 @@ use crate::config::TlsConfig;
 use crate::sinks::SinkError;
 
 /// The client every request of one sink goes through.
-pub(super) type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// How long an idle pooled connection is kept for the next batch.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Builds the client for `uri` with `tls`; `connect_timeout` bounds the TCP
 /// connect (the whole request is bounded by the caller).
-pub(super) fn build_client(
+pub(crate) fn build_client(
     uri: &Uri,
     tls: &TlsConfig,
     connect_timeout: Duration,

@@ -11,7 +11,7 @@
 //! `tls.insecure_skip_verify = true` was written; header values (tokens)
 //! never appear in errors or logs.
 
-mod client;
+pub(crate) mod client;
 mod encoder;
 mod sink;
 
