@@ -114,6 +114,7 @@ fn init_logging(level: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
 }
@@ -143,6 +144,9 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("auditship")
+        // Parsing and file I/O run on the blocking pool; a few threads keep
+        // both cores busy, and fewer threads means fewer malloc arenas (RSS).
+        .max_blocking_threads(8)
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {

@@ -170,7 +170,13 @@ pub async fn run(
     }
     journal.close().await;
     let last = stats.snapshot();
-    tracing::info!("Stopped: {}.", last.totals_line());
+    let journal_stats = journal.stats();
+    tracing::info!(
+        fsyncs = journal_stats.fsyncs,
+        journal_bytes = journal_stats.bytes,
+        "Stopped: {}.",
+        last.totals_line()
+    );
     Ok(stats)
 }
 

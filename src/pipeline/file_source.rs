@@ -38,9 +38,9 @@ use crate::sources::file::{CheckpointHandle, FileId, FileTailer, LineBatch, Tail
 /// Line batches waiting to be parsed.
 const LINE_QUEUE: usize = 4;
 /// Parsed batches waiting for the journal (also the parse parallelism).
-const PARSE_QUEUE: usize = 4;
+const PARSE_QUEUE: usize = 3;
 /// Most events the appender gathers into one journal request.
-const MAX_EVENTS_PER_APPEND: usize = 16 * 1024;
+const MAX_EVENTS_PER_APPEND: usize = 4 * 1024;
 
 /// A built, not yet running, file source.
 pub struct FileSourceTask {
@@ -90,7 +90,7 @@ impl FileSourceTask {
     ) -> Result<FileSourceTask, PipelineError> {
         // One append must fit the journal's budget comfortably, or a small
         // journal would be overrun by a single (always admitted) write.
-        let max_append_bytes = (journal_max_bytes / 8).clamp(16 * 1024, 8 * 1024 * 1024) as usize;
+        let max_append_bytes = (journal_max_bytes / 8).clamp(16 * 1024, 2 * 1024 * 1024) as usize;
         let parser = Parser::from_config(&config.format, config.keep_raw).map_err(|e| {
             PipelineError::Source {
                 id: id.to_string(),
@@ -104,7 +104,7 @@ impl FileSourceTask {
             max_line_bytes: config.max_line_bytes,
             poll_interval: config.poll_interval,
             glob_interval: config.glob_interval,
-            max_batch_bytes: max_append_bytes.min(1024 * 1024),
+            max_batch_bytes: max_append_bytes.min(256 * 1024),
             ..TailerOptions::default()
         };
         let (tailer, checkpoints) =
