@@ -107,3 +107,49 @@ path = "{out}/both/events.ndjson"
         .all(|e| e["origin"]["path"].as_str().unwrap().ends_with("a.log")));
     assert_eq!(read_ndjson_dir(&both).len(), 500);
 }
+
+#[test]
+fn the_console_sink_prints_one_event_per_line_on_stdout() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let ws = Workspace::new();
+    append_lines(&ws.logs().join("audit.log"), 4, 0..20);
+    let config = ws.write_config(&format!(
+        "data_dir = \"{}\"\n[sources.app]\ntype = \"file\"\ninclude = [\"{}/*.log\"]\npoll_interval = \"50ms\"\n[sinks.stdout]\ntype = \"console\"\n",
+        ws.data_dir().display(),
+        ws.logs().display()
+    ));
+    let mut child = Command::new(bin())
+        .args(["run", "-c", config.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).unwrap();
+        text
+    });
+    let done = wait_until(Duration::from_secs(30), || {
+        std::fs::read_dir(ws.data_dir().join("journal").join("cursors"))
+            .map(|d| d.count() > 0)
+            .unwrap_or(false)
+            && std::fs::read_to_string(ws.data_dir().join("journal/cursors/stdout"))
+                .map(|s| s.trim() == "21")
+                .unwrap_or(false)
+    });
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let text = reader.join().unwrap();
+    assert!(done, "cursor never reached 21; stdout:\n{text}");
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 20);
+    assert_eq!(count_by_seq(&events).len(), 20);
+}
