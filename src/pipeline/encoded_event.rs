@@ -58,12 +58,16 @@ impl EncodedEvent {
     }
 }
 
+/// Last occurrence of `needle`. The agent object sits near the end of the
+/// line, so scanning backwards for its first byte finds it in a few steps.
 fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, _) = needle.split_first()?;
     if needle.len() > haystack.len() {
         return None;
     }
     (0..=haystack.len() - needle.len())
         .rev()
+        .filter(|&i| haystack[i] == first)
         .find(|&i| &haystack[i..i + needle.len()] == needle)
 }
 
