@@ -86,7 +86,7 @@ fn a_deleted_file_is_drained_and_its_descriptor_released() {
     std::fs::remove_file(&path).unwrap();
     wait_for(&ws, &agent, 1_500);
     let pid = agent.child.id();
-    let released = wait_until(Duration::from_secs(10), || {
+    let released = wait_until(Duration::from_secs(30), || {
         std::fs::read_dir(format!("/proc/{pid}/fd"))
             .unwrap()
             .filter_map(|e| std::fs::read_link(e.unwrap().path()).ok())

@@ -38,7 +38,14 @@ fn a_destination_answering_503_for_30_seconds_gets_everything_once_it_recovers()
     receiver.set_mode(Mode::StatusFor(503, Duration::from_secs(30)));
     let ws = Workspace::new();
     append_lines(&ws.logs().join("audit.log"), SEED, 0..N);
-    let agent = Agent::start(&ws, &config_with_http(&ws, &receiver.url(), ""));
+    // A generous request timeout: a request that times out on a loaded
+    // machine after the receiver stored it would be a legitimate duplicate.
+    let config = config_with_http(&ws, &receiver.url(), "");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("request_timeout = \"1s\"", "request_timeout = \"20s\"");
+    std::fs::write(&config, text).unwrap();
+    let agent = Agent::start(&ws, &config);
     std::thread::sleep(Duration::from_secs(5));
     assert!(receiver.events().is_empty());
     assert!(receiver.requests() >= 2, "retried while failing");

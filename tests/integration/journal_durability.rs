@@ -86,7 +86,11 @@ fn a_full_journal_pauses_input_and_everything_arrives_after_the_sink_returns() {
     std::fs::write(&config, text).unwrap();
     let agent = Agent::start(&ws, &config);
     let pid = agent.child.id();
-    std::thread::sleep(Duration::from_secs(2));
+    let filled = wait_until(Duration::from_secs(60), || {
+        journal_bytes(&ws.data_dir()) > 3 * 1024 * 1024
+    });
+    assert!(filled, "the journal never filled; log:\n{}", agent.log());
+    std::thread::sleep(Duration::from_secs(1));
     let rss_early = rss_kib(pid);
     std::thread::sleep(Duration::from_secs(2));
     let bytes = journal_bytes(&ws.data_dir());
