@@ -2,7 +2,8 @@
 //! with its type and key settings, defaults included, so an operator sees
 //! exactly what would run.
 //!
-//! Invariant: prints no secret. Header values of `http` sinks (tokens) are
+//! Invariant: prints no secret. A `splunk_hec` token is shown as `<set>`.
+//! Header values of `http` sinks (tokens) are
 //! shown as `<set>`, only their names appear; a URI's query string (where
 //! some services take keys) is shown as `?<hidden>`.
 
@@ -89,6 +90,7 @@ impl Config {
                     );
                 }
                 SinkKind::Http(http) => describe_http(&mut out, http),
+                SinkKind::SplunkHec(hec) => describe_splunk_hec(&mut out, hec),
                 SinkKind::Console(console) => {
                     let _ = write!(
                         out,
@@ -132,6 +134,56 @@ fn describe_http(out: &mut String, http: &HttpSinkConfig) {
         let _ = write!(out, " headers.{name}=<set>");
     }
     let tls = &http.tls;
+    if let Some(ca) = &tls.ca {
+        let _ = write!(out, " tls.ca={}", ca.display());
+    }
+    if let Some(client) = &tls.client_certificate {
+        let _ = write!(
+            out,
+            " tls.cert={} tls.key={}",
+            client.cert.display(),
+            client.key.display()
+        );
+    }
+    if let Some(name) = &tls.server_name {
+        let _ = write!(out, " tls.server_name={name}");
+    }
+    if tls.insecure_skip_verify {
+        let _ = write!(out, " tls.insecure_skip_verify=true (INSECURE)");
+    }
+}
+
+/// The token is shown as `<set>`, never its value.
+fn describe_splunk_hec(out: &mut String, hec: &SplunkHecSinkConfig) {
+    let _ = write!(out, " endpoint={} token=<set>", hec.endpoint);
+    if let Some(index) = &hec.index {
+        let _ = write!(out, " index={index}");
+    }
+    let _ = write!(
+        out,
+        " source={} sourcetype={} host={} ack={}",
+        hec.source,
+        hec.sourcetype,
+        hec.host.as_deref().unwrap_or("<agent.host>"),
+        hec.ack,
+    );
+    if hec.ack {
+        let _ = write!(out, " ack_timeout={}", format_duration(hec.ack_timeout));
+    }
+    let _ = write!(
+        out,
+        " compression={} max_request_bytes={} request_timeout={}",
+        match hec.compression {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+        },
+        format_size(hec.max_request_bytes as u64),
+        format_duration(hec.request_timeout),
+    );
+    describe_tls(out, &hec.tls);
+}
+
+fn describe_tls(out: &mut String, tls: &TlsConfig) {
     if let Some(ca) = &tls.ca {
         let _ = write!(out, " tls.ca={}", ca.display());
     }

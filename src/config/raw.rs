@@ -178,7 +178,7 @@ impl<'de> Deserialize<'de> for StringOrTable {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSinkShared {
-    /// The sink type: `"file"`, `"console"` or `"http"`.
+    /// The sink type: `"file"`, `"console"`, `"http"` or `"splunk_hec"`.
     #[serde(rename = "type")]
     #[allow(dead_code)] // dispatched on by `validate` before this struct is read
     pub kind: Located<String>,
@@ -195,8 +195,8 @@ pub(crate) struct RawSinkShared {
     /// `true`. Checked, no effect yet.
     #[allow(dead_code)] // accepted and type-checked; nothing reads it yet
     pub dead_letter: Option<Located<bool>>,
-    /// TLS client settings for network sinks (`http` with an `https://`
-    /// URI). Checked but without effect for `file` and `console`.
+    /// TLS client settings for network sinks (`http` or `splunk_hec` with
+    /// an `https://` address). Checked but without effect for `file` and `console`.
     pub tls: Option<Located<RawTls>>,
 }
 
@@ -307,6 +307,45 @@ pub(crate) struct RawHttpSink {
     /// Values are never printed. `Content-Length`, `Content-Encoding`,
     /// `Transfer-Encoding` and `Host` are set by the sink and refused here.
     pub headers: Option<Located<RawHeaders>>,
+    /// Longest wait for one request, connecting included; a server that
+    /// does not answer in time fails the attempt, which is retried.
+    /// Default `"30s"`.
+    pub request_timeout: Option<Located<NumberOrText>>,
+}
+
+/// `[sinks.ID]` with `type = "splunk_hec"`: send batches to Splunk's HTTP
+/// Event Collector.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSplunkHecSink {
+    /// Base URL of the collector: `http://` or `https://`, host and port,
+    /// no path, e.g. `"https://splunk.example.com:8088"`. Required. Events
+    /// go to `/services/collector/event` under it.
+    pub endpoint: Located<String>,
+    /// The HEC token, e.g. `"${SPLUNK_HEC_TOKEN}"`, sent as
+    /// `Authorization: Splunk TOKEN`. Required. Never printed.
+    pub token: Located<String>,
+    /// Index the events go to. Default: the token's default index.
+    pub index: Option<Located<String>>,
+    /// `source` of every event. Default `"auditship"`.
+    pub source: Option<Located<String>>,
+    /// `sourcetype` of every event. Default `"auditship:audit"`.
+    pub sourcetype: Option<Located<String>>,
+    /// `host` of every event. Default: each event's `agent.host`.
+    pub host: Option<Located<String>>,
+    /// Wait for indexer acknowledgement (the token must have it enabled):
+    /// a batch counts as delivered only once Splunk says it is indexed.
+    /// Default `false`.
+    pub ack: Option<Located<bool>>,
+    /// Longest wait for the acknowledgements of one batch; past it the
+    /// batch is sent again. Default `"60s"`.
+    pub ack_timeout: Option<Located<NumberOrText>>,
+    /// `"gzip"` (default; `Content-Encoding: gzip`) or `"none"`.
+    pub compression: Option<Located<String>>,
+    /// Most bytes of one request body before compression (HEC refuses
+    /// larger requests with 413); a batch is split into several requests.
+    /// Default `"1MiB"`.
+    pub max_request_bytes: Option<Located<NumberOrText>>,
     /// Longest wait for one request, connecting included; a server that
     /// does not answer in time fails the attempt, which is retried.
     /// Default `"30s"`.

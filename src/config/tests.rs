@@ -882,3 +882,124 @@ fn describe_shows_http_header_names_but_never_their_values() {
     );
     assert!(!described.contains("hunter2"));
 }
+
+// ---------- splunk_hec sink ----------
+
+#[test]
+fn splunk_hec_sink_defaults() {
+    let text = format!("{MINIMAL}[sinks.splunk]\ntype = \"splunk_hec\"\nendpoint = \"https://splunk.example.com:8088/\"\ntoken = \"${{SECRET}}\"\n");
+    let config = load_text(&text).unwrap();
+    assert_eq!(
+        config.sinks[1].kind,
+        SinkKind::SplunkHec(SplunkHecSinkConfig {
+            endpoint: "https://splunk.example.com:8088".into(),
+            token: Secret::new("hunter2"),
+            index: None,
+            source: "auditship".into(),
+            sourcetype: "auditship:audit".into(),
+            host: None,
+            ack: false,
+            ack_timeout: Duration::from_secs(60),
+            compression: Compression::Gzip,
+            max_request_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            tls: TlsConfig::default(),
+        })
+    );
+    assert!(!format!("{config:?}").contains("hunter2"));
+}
+
+#[test]
+fn splunk_hec_sink_reads_every_key() {
+    let text = format!(
+        r#"{MINIMAL}[sinks.splunk]
+type = "splunk_hec"
+endpoint = "https://splunk.example.com:8088"
+token = "${{SECRET}}"
+index = "audit"
+source = "billing"
+sourcetype = "_json"
+host = "gw-1"
+ack = true
+ack_timeout = "2m"
+compression = "none"
+max_request_bytes = "512KiB"
+request_timeout = "5s"
+tls = {{ ca = "/etc/auditship/ca.crt" }}
+"#
+    );
+    let config = load_text(&text).unwrap();
+    let SinkKind::SplunkHec(hec) = &config.sinks[1].kind else {
+        panic!("not a splunk_hec sink")
+    };
+    assert_eq!(hec.index.as_deref(), Some("audit"));
+    assert_eq!(
+        (hec.source.as_str(), hec.sourcetype.as_str()),
+        ("billing", "_json")
+    );
+    assert_eq!(hec.host.as_deref(), Some("gw-1"));
+    assert!(hec.ack);
+    assert_eq!(hec.ack_timeout, Duration::from_secs(120));
+    assert_eq!(hec.compression, Compression::None);
+    assert_eq!(hec.max_request_bytes, 512 * 1024);
+    assert_eq!(hec.request_timeout, Duration::from_secs(5));
+    assert_eq!(hec.tls.ca, Some(PathBuf::from("/etc/auditship/ca.crt")));
+}
+
+#[test]
+fn splunk_hec_values_are_checked_where_they_are_written() {
+    let sink = |body: &str| format!("{MINIMAL}[sinks.splunk]\ntype = \"splunk_hec\"\n{body}");
+    assert_eq!(
+        problem(&sink("token = \"t\"\n")),
+        "auditship.toml:8:1: missing required key \"endpoint\" in [sinks.splunk]"
+    );
+    assert_eq!(
+        problem(&sink("endpoint = \"https://x.example\"\n")),
+        "auditship.toml:8:1: missing required key \"token\" in [sinks.splunk]"
+    );
+    let ok = "token = \"t\"\n";
+    assert_eq!(
+        problem(&sink(&format!("{ok}endpoint = \"ftp://x.example\"\n"))),
+        "auditship.toml:11:12: invalid \"endpoint\" in [sinks.splunk]: \"ftp://x.example\" must start with https:// or http://"
+    );
+    assert!(problem(&sink(&format!(
+        "{ok}endpoint = \"https://x.example:8088/services/collector/event\"\n"
+    )))
+    .contains("without a path"));
+    let at = |key: &str| sink(&format!("{ok}endpoint = \"https://x.example\"\n{key}\n"));
+    assert_eq!(
+        problem(&at("ack_timeout = \"0s\"")),
+        "auditship.toml:12:15: invalid \"ack_timeout\" in [sinks.splunk]: must be longer than zero"
+    );
+    assert!(problem(&at("compression = \"zstd\"")).contains("is not one of: gzip, none"));
+    assert!(problem(&at("max_request_bytes = 10")).contains("must be at least 1024 byte(s)"));
+    assert!(problem(&at("index = \"\""))
+        .contains("invalid \"index\" in [sinks.splunk]: must not be empty"));
+    assert_eq!(
+        problem(&at("acks = true")),
+        "auditship.toml:12:1: unknown key \"acks\" in [sinks.splunk] (did you mean \"ack\"?)"
+    );
+    let found = problem(&sink(
+        "endpoint = \"https://x.example\"\ntoken = \"${SECRET}${INJECT}\"\n",
+    ));
+    assert!(found.contains("invalid \"token\""), "{found}");
+    assert!(
+        !found.contains("hunter2") && !found.contains("evil"),
+        "{found}"
+    );
+    assert!(problem(&sink(&format!(
+        "{ok}endpoint = \"http://x.example\"\ntls = {{ ca = \"ca.pem\" }}\n"
+    )))
+    .contains("applies to https:// endpoints only"));
+}
+
+#[test]
+fn describe_shows_splunk_hec_settings_but_never_the_token() {
+    let text = format!("{MINIMAL}[sinks.splunk]\ntype = \"splunk_hec\"\nendpoint = \"https://s.example:8088\"\ntoken = \"${{SECRET}}\"\nack = true\n");
+    let described = load_text(&text).unwrap().describe();
+    assert_eq!(
+        described.lines().last().unwrap(),
+        "sink splunk type=splunk_hec inputs=[app] endpoint=https://s.example:8088 token=<set> source=auditship sourcetype=auditship:audit host=<agent.host> ack=true ack_timeout=1m compression=gzip max_request_bytes=1MiB request_timeout=30s batch.max_events=1000 batch.max_bytes=1MiB batch.timeout=1s"
+    );
+    assert!(!described.contains("hunter2"));
+}

@@ -138,6 +138,7 @@ pub enum SinkKind {
     File(FileSinkConfig),
     Console(ConsoleSinkConfig),
     Http(HttpSinkConfig),
+    SplunkHec(SplunkHecSinkConfig),
 }
 
 impl SinkKind {
@@ -146,6 +147,7 @@ impl SinkKind {
             SinkKind::File(_) => "file",
             SinkKind::Console(_) => "console",
             SinkKind::Http(_) => "http",
+            SinkKind::SplunkHec(_) => "splunk_hec",
         }
     }
 }
@@ -195,6 +197,36 @@ pub struct HttpSinkConfig {
     /// response; a server that hangs fails the attempt after it.
     pub request_timeout: Duration,
     /// TLS client settings (used only with an `https://` URI).
+    pub tls: TlsConfig,
+}
+
+/// `type = "splunk_hec"`: batches POSTed to Splunk's HTTP Event Collector
+/// (`/services/collector/event`), optionally confirmed by indexer
+/// acknowledgement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplunkHecSinkConfig {
+    /// Base URL, `http://` or `https://` with a host and no path beyond
+    /// `/`, e.g. `https://splunk.example.com:8088`.
+    pub endpoint: String,
+    /// The HEC token, sent as `Authorization: Splunk TOKEN`.
+    pub token: Secret,
+    /// Target index; `None` lets the token's default index apply.
+    pub index: Option<String>,
+    pub source: String,
+    pub sourcetype: String,
+    /// Fixed `host` of every event; `None`: each event's `agent.host`.
+    pub host: Option<String>,
+    /// Wait for indexer acknowledgement before a batch counts as delivered.
+    pub ack: bool,
+    /// Longest wait for the acknowledgements of one batch; past it the
+    /// batch is sent again.
+    pub ack_timeout: Duration,
+    pub compression: Compression,
+    /// Most bytes of one request body before compression; a batch is split
+    /// into as many requests as needed.
+    pub max_request_bytes: usize,
+    /// Longest wait for one request (send or acknowledgement poll).
+    pub request_timeout: Duration,
     pub tls: TlsConfig,
 }
 

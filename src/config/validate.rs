@@ -22,6 +22,7 @@ use std::time::Duration;
 use super::document::{Entry, Node, Span, Value};
 use super::error::{closest, Reason};
 use super::located::{read, DeError, DeErrorKind, Located};
+use super::raw::RawSplunkHecSink;
 use super::raw::{
     RawAdmin, RawBatch, RawConfig, RawConsoleSink, RawFileSink, RawFileSource, RawHttpSink,
     RawJournal, RawRateLimit, RawRetry, RawSinkShared, RawTls, SINK_SHARED_KEYS,
@@ -34,12 +35,11 @@ pub const DEFAULT_DATA_DIR: &str = "/var/lib/auditship";
 
 const SOURCE_TYPES_AVAILABLE: &[&str] = &["file"];
 const SOURCE_TYPES_LATER: &[&str] = &["unix", "syslog", "http"];
-const SINK_TYPES_AVAILABLE: &[&str] = &["file", "console", "http"];
+const SINK_TYPES_AVAILABLE: &[&str] = &["file", "console", "http", "splunk_hec"];
 const SINK_TYPES_LATER: &[&str] = &[
     "datadog_logs",
     "gcp_logging",
     "syslog",
-    "splunk_hec",
     "nats",
     "postgres",
     "elasticsearch",
@@ -726,6 +726,13 @@ impl Validator {
                     None
                 }
             },
+            "splunk_hec" => match read::<RawSplunkHecSink>(&specific_node, &path) {
+                Ok(raw) => self.splunk_hec_sink(&path, raw).map(SinkKind::SplunkHec),
+                Err(error) => {
+                    self.read_problem(error, SINK_SHARED_KEYS);
+                    None
+                }
+            },
             _ => match read::<RawConsoleSink>(&specific_node, &path) {
                 Ok(raw) => {
                     let stream = self.choice(
@@ -777,6 +784,19 @@ impl Validator {
                 );
             }
             http.tls = tls;
+        } else if let (Some(SinkKind::SplunkHec(hec)), Some(written)) =
+            (&mut sink_kind, &shared.tls)
+        {
+            if hec.endpoint.starts_with("http://") && tls != TlsConfig::default() {
+                self.invalid(
+                    written.at(),
+                    &path,
+                    "tls",
+                    "applies to https:// endpoints only, and \"endpoint\" is http:// (use https:// or remove tls)"
+                        .into(),
+                );
+            }
+            hec.tls = tls;
         }
         let sink_kind = sink_kind?;
         (self.problems.len() == before).then(|| SinkConfig {
@@ -1014,6 +1034,90 @@ impl Validator {
         })
     }
 
+    fn splunk_hec_sink(
+        &mut self,
+        table: &[String],
+        raw: RawSplunkHecSink,
+    ) -> Option<SplunkHecSinkConfig> {
+        let before = self.problems.len();
+        let endpoint = &raw.endpoint;
+        if let Err(message) = check_splunk_endpoint(&endpoint.value) {
+            self.invalid(
+                endpoint.at(),
+                table,
+                "endpoint",
+                format!("\"{}\" {message}", endpoint.shown()),
+            );
+        }
+        let token = &raw.token;
+        if token.value.trim().is_empty() {
+            self.invalid(token.at(), table, "token", "must not be empty".into());
+        } else if hyper::header::HeaderValue::from_str(&format!("Splunk {}", token.value)).is_err()
+        {
+            // The value is never shown: it is a credential.
+            self.invalid(
+                token.at(),
+                table,
+                "token",
+                "contains a line break or another control character (check the environment variable or file it comes from)".into(),
+            );
+        }
+        let mut text = |key: &str, value: &Option<Located<String>>| -> Option<String> {
+            let value = value.as_ref()?;
+            if value.value.trim().is_empty() {
+                self.invalid(value.at(), table, key, "must not be empty".into());
+            }
+            Some(value.value.clone())
+        };
+        let index = text("index", &raw.index);
+        let source = text("source", &raw.source).unwrap_or_else(|| "auditship".into());
+        let sourcetype =
+            text("sourcetype", &raw.sourcetype).unwrap_or_else(|| "auditship:audit".into());
+        let host = text("host", &raw.host);
+        let ack_timeout = self.duration(
+            table,
+            "ack_timeout",
+            &raw.ack_timeout,
+            Duration::from_secs(60),
+            true,
+        );
+        let compression = self.choice(
+            table,
+            "compression",
+            &raw.compression,
+            &[("gzip", Compression::Gzip), ("none", Compression::None)],
+            Compression::Gzip,
+        );
+        let max_request_bytes = self.size(
+            table,
+            "max_request_bytes",
+            &raw.max_request_bytes,
+            1024 * 1024,
+            1024,
+        );
+        let request_timeout = self.duration(
+            table,
+            "request_timeout",
+            &raw.request_timeout,
+            Duration::from_secs(30),
+            true,
+        );
+        (self.problems.len() == before).then(|| SplunkHecSinkConfig {
+            endpoint: endpoint.value.trim_end_matches('/').to_string(),
+            token: Secret::new(token.value.clone()),
+            index,
+            source,
+            sourcetype,
+            host,
+            ack: raw.ack.as_ref().is_some_and(|a| a.value),
+            ack_timeout,
+            compression,
+            max_request_bytes: usize::try_from(max_request_bytes).unwrap_or(usize::MAX),
+            request_timeout,
+            tls: TlsConfig::default(),
+        })
+    }
+
     /// Checks header names and values. Messages name the header, never its
     /// value: values hold tokens.
     fn http_headers(
@@ -1219,6 +1323,28 @@ fn check_http_uri(uri: &str) -> Result<(), &'static str> {
     }
     if authority.host().is_empty() {
         return Err("has no host, e.g. \"https://collector.example.com/v1/audit\"");
+    }
+    Ok(())
+}
+
+/// Why `endpoint` cannot be a `splunk_hec` sink's base URL, if it cannot.
+fn check_splunk_endpoint(endpoint: &str) -> Result<(), &'static str> {
+    let parsed: hyper::Uri = endpoint.parse().map_err(|_| "is not a valid URL")?;
+    if !matches!(parsed.scheme_str(), Some("http" | "https")) {
+        return Err("must start with https:// or http://");
+    }
+    match parsed.authority() {
+        None => return Err("has no host"),
+        Some(authority) if authority.as_str().contains('@') => {
+            return Err("must not contain user info (user:password@); the credential is \"token\"")
+        }
+        Some(authority) if authority.host().is_empty() => return Err("has no host"),
+        Some(_) => {}
+    }
+    if !parsed.path().trim_end_matches('/').is_empty() || parsed.query().is_some() {
+        return Err(
+            "must be the collector's base URL without a path (/services/collector/event is added), e.g. \"https://splunk.example.com:8088\"",
+        );
     }
     Ok(())
 }

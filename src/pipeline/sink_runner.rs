@@ -187,6 +187,7 @@ impl SinkTask {
         } else {
             match &mut self.sink {
                 Sink::Http(http) => http.send(&lines).await,
+                Sink::SplunkHec(hec) => hec.send(&lines).await,
                 local => tokio::task::block_in_place(|| local.write_batch(&lines)).map_err(|e| {
                     DeliveryError::Retryable {
                         reason: e.to_string(),

@@ -10,12 +10,14 @@
 pub mod console;
 pub mod file;
 pub mod http;
+pub mod splunk_hec;
 
 use crate::config::{SinkConfig, SinkKind};
 
 pub use console::ConsoleSink;
 pub use file::FileSink;
 pub use http::{DeliveryError, HttpSink};
+pub use splunk_hec::SplunkHecSink;
 
 /// Why a batch could not be delivered. Every variant is retried by the
 /// runner after a back-off; the message says what the operator can fix.
@@ -48,6 +50,8 @@ pub enum SinkError {
     Tls { reason: String },
     #[error("cannot set up the http sink: {reason}")]
     HttpSetup { reason: String },
+    #[error("cannot set up the splunk_hec sink: {reason}")]
+    SplunkHecSetup { reason: String },
     #[error(transparent)]
     Delivery(#[from] DeliveryError),
 }
@@ -60,6 +64,8 @@ pub enum Sink {
     Console(ConsoleSink),
     /// Boxed: the client is large next to the other variants.
     Http(Box<HttpSink>),
+    /// Boxed, like `Http`.
+    SplunkHec(Box<SplunkHecSink>),
 }
 
 impl Sink {
@@ -69,6 +75,7 @@ impl Sink {
             SinkKind::File(file) => Sink::File(FileSink::new(file)?),
             SinkKind::Console(console) => Sink::Console(ConsoleSink::new(console.stream)),
             SinkKind::Http(http) => Sink::Http(Box::new(HttpSink::new(http)?)),
+            SinkKind::SplunkHec(hec) => Sink::SplunkHec(Box::new(SplunkHecSink::new(hec)?)),
         })
     }
 
@@ -79,6 +86,7 @@ impl Sink {
         match self {
             Sink::File(sink) => sink.recover_position(),
             Sink::Console(_) | Sink::Http(_) => Ok(None),
+            Sink::SplunkHec(_) => Ok(None),
         }
     }
 
@@ -98,6 +106,15 @@ impl Sink {
                     tokio::runtime::Handle::try_current().map_err(|_| SinkError::HttpSetup {
                         reason: "write_batch was called outside the tokio runtime".into(),
                     })?;
+                runtime.block_on(sink.send(lines))?;
+                Ok(())
+            }
+            Sink::SplunkHec(sink) => {
+                let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+                    SinkError::SplunkHecSetup {
+                        reason: "write_batch was called outside the tokio runtime".into(),
+                    }
+                })?;
                 runtime.block_on(sink.send(lines))?;
                 Ok(())
             }

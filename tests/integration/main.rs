@@ -5,6 +5,8 @@
 mod gen_audit;
 #[path = "../support/http_receiver.rs"]
 mod http_receiver;
+#[path = "../support/splunk_emulator.rs"]
+mod splunk_emulator;
 mod support;
 
 mod bad_input;
@@ -14,3 +16,4 @@ mod file_rotation;
 mod http_delivery;
 mod journal_durability;
 mod restarts;
+mod splunk_hec;
