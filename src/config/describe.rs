@@ -91,6 +91,7 @@ impl Config {
                 }
                 SinkKind::Http(http) => describe_http(&mut out, http),
                 SinkKind::SplunkHec(hec) => describe_splunk_hec(&mut out, hec),
+                SinkKind::GcpLogging(gcp) => describe_gcp_logging(&mut out, gcp),
                 SinkKind::Console(console) => {
                     let _ = write!(
                         out,
@@ -201,6 +202,38 @@ fn describe_tls(out: &mut String, tls: &TlsConfig) {
     if tls.insecure_skip_verify {
         let _ = write!(out, " tls.insecure_skip_verify=true (INSECURE)");
     }
+}
+
+/// The key file's path is shown, never its content; the metadata server
+/// only when it is used.
+fn describe_gcp_logging(out: &mut String, gcp: &GcpLoggingSinkConfig) {
+    let _ = write!(
+        out,
+        " project_id={} log_id={} endpoint={}",
+        gcp.project_id, gcp.log_id, gcp.endpoint
+    );
+    match &gcp.credentials {
+        Some(path) => {
+            let _ = write!(out, " credentials={}", path.display());
+        }
+        None => {
+            let _ = write!(
+                out,
+                " credentials=metadata_server metadata_endpoint={}",
+                gcp.metadata_endpoint
+            );
+        }
+    }
+    let _ = write!(out, " resource.type={}", gcp.resource.kind);
+    for (name, value) in &gcp.resource.labels {
+        let _ = write!(out, " resource.labels.{name}={value}");
+    }
+    let _ = write!(
+        out,
+        " request_timeout={}",
+        format_duration(gcp.request_timeout)
+    );
+    describe_tls(out, &gcp.tls);
 }
 
 fn list(items: &[String]) -> String {

@@ -106,10 +106,11 @@ pub enum Reason {
         kind: String,
         suggestion: Option<String>,
     },
-    #[error("sink type \"{kind}\" is not available in this version of auditship (supported: file, console, http)")]
+    #[error("sink type \"{kind}\" is not available in this version of auditship (supported: {})", super::validate::SINK_TYPES_AVAILABLE.join(", "))]
     SinkTypeUnavailable { kind: String },
     #[error(
-        "unknown sink type \"{kind}\" (supported: file, console, http){}",
+        "unknown sink type \"{kind}\" (supported: {}){}",
+        super::validate::SINK_TYPES_AVAILABLE.join(", "),
         DidYouMean(suggestion)
     )]
     UnknownSinkType {

@@ -179,6 +179,7 @@ impl<'de> Deserialize<'de> for StringOrTable {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSinkShared {
     /// The sink type: `"file"`, `"console"`, `"http"` or `"splunk_hec"`.
+    /// The sink type: `"file"`, `"console"`, `"http"` or `"gcp_logging"`.
     #[serde(rename = "type")]
     #[allow(dead_code)] // dispatched on by `validate` before this struct is read
     pub kind: Located<String>,
@@ -350,6 +351,46 @@ pub(crate) struct RawSplunkHecSink {
     /// does not answer in time fails the attempt, which is retried.
     /// Default `"30s"`.
     pub request_timeout: Option<Located<NumberOrText>>,
+}
+
+/// `[sinks.ID]` with `type = "gcp_logging"`: write to Google Cloud Logging
+/// (`entries:write`, API v2).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGcpLoggingSink {
+    /// The Google Cloud project id the log belongs to, e.g. `"acme-prod"`.
+    /// Required.
+    pub project_id: Located<String>,
+    /// The log's id, e.g. `"audit"` (letters, digits, `/ _ - .`, at most
+    /// 511 characters). Required.
+    pub log_id: Located<String>,
+    /// Path of a service-account JSON key file. Default: the token of the
+    /// instance's service account, from the metadata server.
+    pub credentials: Option<Located<String>>,
+    /// Base URL of the Logging API. Default `"https://logging.googleapis.com"`.
+    /// For tests and proxies.
+    pub endpoint: Option<Located<String>>,
+    /// Base URL of the metadata server, used without `credentials`.
+    /// Default `"http://metadata.google.internal"`. For tests.
+    pub metadata_endpoint: Option<Located<String>>,
+    /// The monitored resource, `{ type = "generic_node", labels = { … } }`.
+    /// Default `generic_node` with `location = "global"`,
+    /// `namespace = "auditship"`, `node_id` = the agent's host.
+    pub resource: Option<Located<RawGcpResource>>,
+    /// Longest wait for one request (token or write), connecting included.
+    /// Default `"30s"`.
+    pub request_timeout: Option<Located<NumberOrText>>,
+}
+
+/// `resource = { … }` of a `gcp_logging` sink.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGcpResource {
+    /// Monitored resource type. Default `"generic_node"`.
+    #[serde(rename = "type")]
+    pub kind: Option<Located<String>>,
+    /// The resource's labels, strings, e.g. `{ location = "europe-west1" }`.
+    pub labels: Option<Located<RawHeaders>>,
 }
 
 /// `headers = { … }`: (name, value) pairs in file order.

@@ -365,10 +365,11 @@ fn later_source_types_are_refused_at_their_type() {
 
 #[test]
 fn later_sink_types_are_refused_at_their_type() {
-    let text = format!("{MINIMAL}[sinks.dd]\ntype = \"datadog_logs\"\napi_key = \"${{SECRET}}\"\n");
+    let text = format!("{MINIMAL}[sinks.bus]\ntype = \"nats\"\nsubject = \"audit\"\n");
+    let supported = super::validate::SINK_TYPES_AVAILABLE.join(", ");
     assert_eq!(
         problem(&text),
-        "auditship.toml:9:8: sink type \"datadog_logs\" is not available in this version of auditship (supported: file, console, http)"
+        format!("auditship.toml:9:8: sink type \"nats\" is not available in this version of auditship (supported: {supported})")
     );
 }
 
@@ -1002,4 +1003,97 @@ fn describe_shows_splunk_hec_settings_but_never_the_token() {
         "sink splunk type=splunk_hec inputs=[app] endpoint=https://s.example:8088 token=<set> source=auditship sourcetype=auditship:audit host=<agent.host> ack=true ack_timeout=1m compression=gzip max_request_bytes=1MiB request_timeout=30s batch.max_events=1000 batch.max_bytes=1MiB batch.timeout=1s"
     );
     assert!(!described.contains("hunter2"));
+}
+
+#[test]
+fn gcp_logging_defaults_to_the_metadata_server_and_a_generic_node_of_this_host() {
+    let text = format!(
+        "{MINIMAL}[sinks.gcp]\ntype = \"gcp_logging\"\nproject_id = \"acme-prod\"\nlog_id = \"audit\"\n"
+    );
+    let config = load_text(&text).unwrap();
+    let SinkKind::GcpLogging(gcp) = &config.sinks[1].kind else {
+        panic!("{:?}", config.sinks[1])
+    };
+    assert_eq!(gcp.project_id, "acme-prod");
+    assert_eq!(gcp.log_id, "audit");
+    assert_eq!(gcp.credentials, None);
+    assert_eq!(gcp.endpoint, "https://logging.googleapis.com");
+    assert_eq!(gcp.metadata_endpoint, "http://metadata.google.internal");
+    assert_eq!(gcp.request_timeout, Duration::from_secs(30));
+    assert_eq!(gcp.resource.kind, "generic_node");
+    let labels: Vec<(&str, &str)> = gcp
+        .resource
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("location", "global"),
+            ("namespace", "auditship"),
+            ("node_id", "test-host")
+        ]
+    );
+}
+
+#[test]
+fn gcp_logging_reads_every_key() {
+    let text = format!(
+        "{MINIMAL}[sinks.gcp]\ntype = \"gcp_logging\"\nproject_id = \"acme-prod\"\nlog_id = \"audit/trail\"\ncredentials = \"/etc/auditship/sa.json\"\nendpoint = \"http://127.0.0.1:9001/\"\nmetadata_endpoint = \"http://127.0.0.1:9002\"\nrequest_timeout = \"5s\"\nresource = {{ type = \"generic_node\", labels = {{ location = \"europe-west1\", node_id = \"n1\" }} }}\ntls = {{ ca = \"/etc/ca.pem\" }}\n"
+    );
+    let config = load_text(&text).unwrap();
+    let SinkKind::GcpLogging(gcp) = &config.sinks[1].kind else {
+        panic!()
+    };
+    assert_eq!(
+        gcp.credentials,
+        Some(PathBuf::from("/etc/auditship/sa.json"))
+    );
+    assert_eq!(gcp.endpoint, "http://127.0.0.1:9001");
+    assert_eq!(gcp.metadata_endpoint, "http://127.0.0.1:9002");
+    assert_eq!(gcp.request_timeout, Duration::from_secs(5));
+    assert_eq!(gcp.tls.ca, Some(PathBuf::from("/etc/ca.pem")));
+    assert_eq!(
+        gcp.resource.labels,
+        [
+            ("location".to_string(), "europe-west1".to_string()),
+            ("node_id".to_string(), "n1".to_string()),
+            ("namespace".to_string(), "auditship".to_string()),
+        ]
+    );
+    let described = config.describe();
+    assert!(described.contains("type=gcp_logging"), "{described}");
+    assert!(described.contains("credentials=/etc/auditship/sa.json"));
+    assert!(described.contains("resource.labels.location=europe-west1"));
+}
+
+#[test]
+fn gcp_logging_values_are_checked_where_they_are_written() {
+    let sink = |body: &str| format!("{MINIMAL}[sinks.gcp]\ntype = \"gcp_logging\"\n{body}");
+    assert_eq!(
+        problems(&sink("")),
+        ["auditship.toml:8:1: missing required key \"project_id\" in [sinks.gcp]".to_string(),]
+    );
+    assert_eq!(
+        problem(&sink("project_id = \"Acme Prod\"\nlog_id = \"audit\"\n")),
+        "auditship.toml:10:14: invalid \"project_id\" in [sinks.gcp]: \"Acme Prod\" is not a project id (lower-case letters, digits and hyphens, e.g. \"acme-prod\")"
+    );
+    assert!(
+        problem(&sink("project_id = \"p1\"\nlog_id = \"a b\"\n")).starts_with(
+            "auditship.toml:11:10: invalid \"log_id\" in [sinks.gcp]: \"a b\" is not a log id"
+        )
+    );
+    assert!(problem(&sink(
+        "project_id = \"p1\"\nlog_id = \"a\"\nendpoint = \"logging.example\"\n"
+    ))
+    .starts_with("auditship.toml:12:12: invalid \"endpoint\" in [sinks.gcp]"));
+    assert_eq!(
+        problem(&sink("project_id = \"p1\"\nlog_id = \"a\"\ncredential = \"/k.json\"\n")),
+        "auditship.toml:12:1: unknown key \"credential\" in [sinks.gcp] (did you mean \"credentials\"?)"
+    );
+    assert!(problem(&sink(
+        "project_id = \"p1\"\nlog_id = \"a\"\nresource = { kind = \"x\" }\n"
+    ))
+    .contains("unknown key \"kind\""));
 }

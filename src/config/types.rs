@@ -139,6 +139,7 @@ pub enum SinkKind {
     Console(ConsoleSinkConfig),
     Http(HttpSinkConfig),
     SplunkHec(SplunkHecSinkConfig),
+    GcpLogging(GcpLoggingSinkConfig),
 }
 
 impl SinkKind {
@@ -148,6 +149,7 @@ impl SinkKind {
             SinkKind::Console(_) => "console",
             SinkKind::Http(_) => "http",
             SinkKind::SplunkHec(_) => "splunk_hec",
+            SinkKind::GcpLogging(_) => "gcp_logging",
         }
     }
 }
@@ -228,6 +230,37 @@ pub struct SplunkHecSinkConfig {
     /// Longest wait for one request (send or acknowledgement poll).
     pub request_timeout: Duration,
     pub tls: TlsConfig,
+}
+
+/// `type = "gcp_logging"`: Google Cloud Logging `entries:write` (v2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GcpLoggingSinkConfig {
+    /// The project the log belongs to (`projects/PROJECT_ID/logs/…`).
+    pub project_id: String,
+    /// The log's id, unencoded (`/` is URL-encoded in `logName` by the sink).
+    pub log_id: String,
+    /// Service-account JSON key file; `None`: the metadata server's token.
+    pub credentials: Option<PathBuf>,
+    /// Base URL of the API, `https://logging.googleapis.com` by default.
+    pub endpoint: String,
+    /// Base URL of the metadata server, `http://metadata.google.internal`
+    /// by default (used only without `credentials`).
+    pub metadata_endpoint: String,
+    /// The monitored resource every entry is written for.
+    pub resource: GcpResource,
+    /// Longest wait for one request (token or write), connecting included.
+    pub request_timeout: Duration,
+    /// TLS client settings for `https://` endpoints.
+    pub tls: TlsConfig,
+}
+
+/// A monitored resource: `type` and its labels, in file order. For
+/// `generic_node`, `location`, `namespace` and `node_id` are always present
+/// (defaults `global`, `auditship`, the agent's host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GcpResource {
+    pub kind: String,
+    pub labels: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

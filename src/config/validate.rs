@@ -24,8 +24,9 @@ use super::error::{closest, Reason};
 use super::located::{read, DeError, DeErrorKind, Located};
 use super::raw::RawSplunkHecSink;
 use super::raw::{
-    RawAdmin, RawBatch, RawConfig, RawConsoleSink, RawFileSink, RawFileSource, RawHttpSink,
-    RawJournal, RawRateLimit, RawRetry, RawSinkShared, RawTls, SINK_SHARED_KEYS,
+    RawAdmin, RawBatch, RawConfig, RawConsoleSink, RawFileSink, RawFileSource, RawGcpLoggingSink,
+    RawGcpResource, RawHttpSink, RawJournal, RawRateLimit, RawRetry, RawSinkShared, RawTls,
+    SINK_SHARED_KEYS,
 };
 use super::types::*;
 use super::units::{parse_duration, parse_size, NumberOrText};
@@ -35,10 +36,10 @@ pub const DEFAULT_DATA_DIR: &str = "/var/lib/auditship";
 
 const SOURCE_TYPES_AVAILABLE: &[&str] = &["file"];
 const SOURCE_TYPES_LATER: &[&str] = &["unix", "syslog", "http"];
-const SINK_TYPES_AVAILABLE: &[&str] = &["file", "console", "http", "splunk_hec"];
+pub(crate) const SINK_TYPES_AVAILABLE: &[&str] =
+    &["file", "console", "http", "splunk_hec", "gcp_logging"];
 const SINK_TYPES_LATER: &[&str] = &[
     "datadog_logs",
-    "gcp_logging",
     "syslog",
     "nats",
     "postgres",
@@ -294,6 +295,12 @@ impl Validator {
             None => JournalConfig::default(),
         };
         let admin = raw.admin.as_ref().map(|admin| self.admin(&admin.value));
+        let mut sinks = sinks;
+        for sink in &mut sinks {
+            if let SinkKind::GcpLogging(gcp) = &mut sink.kind {
+                default_node_id(&mut gcp.resource, &host);
+            }
+        }
         Some(Config {
             data_dir,
             host,
@@ -733,6 +740,13 @@ impl Validator {
                     None
                 }
             },
+            "gcp_logging" => match read::<RawGcpLoggingSink>(&specific_node, &path) {
+                Ok(raw) => self.gcp_logging_sink(&path, raw).map(SinkKind::GcpLogging),
+                Err(error) => {
+                    self.read_problem(error, SINK_SHARED_KEYS);
+                    None
+                }
+            },
             _ => match read::<RawConsoleSink>(&specific_node, &path) {
                 Ok(raw) => {
                     let stream = self.choice(
@@ -769,6 +783,9 @@ impl Validator {
             Some(tls) => self.tls(&path, &tls.value),
             None => TlsConfig::default(),
         };
+        if let Some(SinkKind::GcpLogging(gcp)) = &mut sink_kind {
+            gcp.tls = tls.clone();
+        }
         if let (Some(SinkKind::Http(http)), Some(written)) = (&mut sink_kind, &shared.tls) {
             let plain_http = http
                 .uri
@@ -1170,6 +1187,164 @@ impl Validator {
         headers
     }
 
+    fn gcp_logging_sink(
+        &mut self,
+        table: &[String],
+        raw: RawGcpLoggingSink,
+    ) -> Option<GcpLoggingSinkConfig> {
+        let before = self.problems.len();
+        let project = &raw.project_id;
+        let project_ok = !project.value.is_empty()
+            && project.value.len() <= 100
+            && project
+                .value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.:".contains(&b));
+        if !project_ok {
+            self.invalid(
+                project.at(),
+                table,
+                "project_id",
+                format!(
+                    "\"{}\" is not a project id (lower-case letters, digits and hyphens, e.g. \"acme-prod\")",
+                    project.shown()
+                ),
+            );
+        }
+        let log = &raw.log_id;
+        let log_ok = !log.value.is_empty()
+            && log.value.len() < 512
+            && log
+                .value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/_-.".contains(&b));
+        if !log_ok {
+            self.invalid(
+                log.at(),
+                table,
+                "log_id",
+                format!(
+                    "\"{}\" is not a log id (letters, digits, / _ - . only, fewer than 512 characters, e.g. \"audit\")",
+                    log.shown()
+                ),
+            );
+        }
+        let mut base_url = |key: &str, value: &Option<Located<String>>, default: &str| {
+            let Some(value) = value else {
+                return default.to_string();
+            };
+            if let Err(message) = check_http_uri(&value.value) {
+                self.invalid(
+                    value.at(),
+                    table,
+                    key,
+                    format!("\"{}\" {message}", value.shown()),
+                );
+            }
+            value.value.trim_end_matches('/').to_string()
+        };
+        let endpoint = base_url("endpoint", &raw.endpoint, "https://logging.googleapis.com");
+        let metadata_endpoint = base_url(
+            "metadata_endpoint",
+            &raw.metadata_endpoint,
+            "http://metadata.google.internal",
+        );
+        let credentials = match &raw.credentials {
+            Some(path) if path.value.trim().is_empty() => {
+                self.invalid(
+                    path.at(),
+                    table,
+                    "credentials",
+                    "must not be empty (remove the key to use the metadata server)".into(),
+                );
+                None
+            }
+            Some(path) => Some(PathBuf::from(&path.value)),
+            None => None,
+        };
+        let resource = match &raw.resource {
+            Some(resource) => self.gcp_resource(table, &resource.value),
+            None => GcpResource {
+                kind: "generic_node".into(),
+                labels: vec![
+                    ("location".into(), "global".into()),
+                    ("namespace".into(), "auditship".into()),
+                ],
+            },
+        };
+        let request_timeout = self.duration(
+            table,
+            "request_timeout",
+            &raw.request_timeout,
+            Duration::from_secs(30),
+            true,
+        );
+        (self.problems.len() == before).then(|| GcpLoggingSinkConfig {
+            project_id: project.value.clone(),
+            log_id: log.value.clone(),
+            credentials,
+            endpoint,
+            metadata_endpoint,
+            resource,
+            request_timeout,
+            tls: TlsConfig::default(),
+        })
+    }
+
+    /// `resource = { type, labels }`; `generic_node` gets its default labels.
+    fn gcp_resource(&mut self, sink: &[String], raw: &RawGcpResource) -> GcpResource {
+        let table: Vec<String> = sink
+            .iter()
+            .cloned()
+            .chain(["resource".to_string()])
+            .collect();
+        let kind = match &raw.kind {
+            Some(kind)
+                if kind.value.is_empty()
+                    || !kind
+                        .value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') =>
+            {
+                self.invalid(
+                    kind.at(),
+                    &table,
+                    "type",
+                    format!(
+                        "\"{}\" is not a monitored resource type, e.g. \"generic_node\"",
+                        kind.shown()
+                    ),
+                );
+                String::new()
+            }
+            Some(kind) => kind.value.clone(),
+            None => "generic_node".to_string(),
+        };
+        let mut labels: Vec<(String, String)> = Vec::new();
+        if let Some(written) = &raw.labels {
+            for (name, value) in &written.value.0 {
+                if labels.iter().any(|(n, _)| *n == name.value) {
+                    self.invalid(
+                        name.at(),
+                        &table,
+                        "labels",
+                        format!("\"{}\" is listed twice", name.value),
+                    );
+                } else {
+                    labels.push((name.value.clone(), value.value.clone()));
+                }
+            }
+        }
+        if kind == "generic_node" {
+            for (name, default) in [("location", "global"), ("namespace", "auditship")] {
+                if !labels.iter().any(|(n, _)| n == name) {
+                    labels.push((name.to_string(), default.to_string()));
+                }
+            }
+        }
+        GcpResource { kind, labels }
+    }
+
     fn file_sink(&mut self, table: &[String], raw: RawFileSink) -> Option<FileSinkConfig> {
         let before = self.problems.len();
         let path = &raw.path;
@@ -1303,6 +1478,15 @@ impl Validator {
             ),
         );
         default
+    }
+}
+
+/// A `generic_node` resource without `node_id` gets the agent's host.
+fn default_node_id(resource: &mut GcpResource, host: &str) {
+    if resource.kind == "generic_node" && !resource.labels.iter().any(|(k, _)| k == "node_id") {
+        resource
+            .labels
+            .push(("node_id".to_string(), host.to_string()));
     }
 }
 

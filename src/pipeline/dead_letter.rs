@@ -64,6 +64,37 @@ impl DeadLetterFile {
     }
 }
 
+impl DeadLetterFile {
+    /// Writes each event with its own reason (a destination that refused
+    /// some events of a batch, one by one); durable on return.
+    pub fn write_each(&self, events: &[(&[u8], &str)], status: u16) -> std::io::Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        create_private_dir(&self.dir)?;
+        let rejected_at = crate::event::format_time(&Utc::now());
+        let mut buf = Vec::with_capacity(events.iter().map(|(e, r)| e.len() + r.len() + 128).sum());
+        for (event, response) in events {
+            buf.extend_from_slice(b"{\"sink\":");
+            serde_json::to_writer(&mut buf, &self.sink_id)?;
+            buf.extend_from_slice(format!(",\"status\":{status},\"response\":").as_bytes());
+            serde_json::to_writer(&mut buf, response)?;
+            buf.extend_from_slice(b",\"rejected_at\":");
+            serde_json::to_writer(&mut buf, &rejected_at)?;
+            buf.extend_from_slice(b",\"event\":");
+            buf.extend_from_slice(event);
+            buf.extend_from_slice(b"}\n");
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(self.current_path())?;
+        file.write_all(&buf)?;
+        file.sync_data()
+    }
+}
+
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()

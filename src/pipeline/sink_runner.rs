@@ -21,6 +21,10 @@
 //!   (`data_dir/dead/SINK-DATE.ndjson`) with the status and response, a
 //!   warning is logged, and the cursor moves on.
 //!
+//! - **partially rejected** (Cloud Logging `partialSuccess`): only the
+//!   refused events go to the dead-letter file, each with its own reason;
+//!   the rest were delivered, and the cursor moves on.
+//!
 //! Shutdown: when the stop signal arrives the runner keeps delivering while
 //! records are readable (the agent bounds this with a deadline), then
 //! returns; whatever is left stays in the journal for the next start.
@@ -62,6 +66,9 @@ enum Attempt {
     Delivered { events: u64 },
     /// The destination refused the batch for good; it was dead-lettered.
     DeadLettered { events: u64 },
+    /// The destination took some events and refused the others for good;
+    /// those were dead-lettered.
+    PartlyDelivered { delivered: u64, dead_lettered: u64 },
 }
 
 /// Why an attempt failed; the batch stays in the journal.
@@ -135,6 +142,15 @@ impl SinkTask {
                     stats.record_dead_lettered(events);
                     continue;
                 }
+                Ok(Attempt::PartlyDelivered {
+                    delivered,
+                    dead_lettered,
+                }) => {
+                    backoff.reset();
+                    stats.record_written(delivered);
+                    stats.record_dead_lettered(dead_lettered);
+                    continue;
+                }
                 Err(failure) => failure,
             };
             stats.record_sink_error();
@@ -188,6 +204,7 @@ impl SinkTask {
             match &mut self.sink {
                 Sink::Http(http) => http.send(&lines).await,
                 Sink::SplunkHec(hec) => hec.send(&lines).await,
+                Sink::GcpLogging(gcp) => gcp.send(&lines).await,
                 local => tokio::task::block_in_place(|| local.write_batch(&lines)).map_err(|e| {
                     DeliveryError::Retryable {
                         reason: e.to_string(),
@@ -221,6 +238,26 @@ impl SinkTask {
                 }
                 tracing::warn!(sink = %self.id, status, events, file = %self.dead_letters.current_path().display(), "Destination refused a batch for good; it was written to the dead-letter file.");
                 Attempt::DeadLettered { events }
+            }
+            Err(DeliveryError::PartiallyRejected { rejected, status }) => {
+                let refused: Vec<(&[u8], &str)> = rejected
+                    .iter()
+                    .filter_map(|(index, reason)| Some((*lines.get(*index)?, reason.as_str())))
+                    .collect();
+                let written =
+                    tokio::task::block_in_place(|| self.dead_letters.write_each(&refused, status));
+                if let Err(error) = written {
+                    return Err(Failure::Retry {
+                        reason: format!("the destination refused {} event(s) for good (HTTP {status}) and the dead-letter file cannot be written: {error}", refused.len()),
+                        retry_after: None,
+                    });
+                }
+                let dead_lettered = refused.len() as u64;
+                tracing::warn!(sink = %self.id, status, events = dead_lettered, file = %self.dead_letters.current_path().display(), "Destination refused some events of a batch for good; they were written to the dead-letter file.");
+                Attempt::PartlyDelivered {
+                    delivered: events - dead_lettered,
+                    dead_lettered,
+                }
             }
         };
         tokio::task::block_in_place(|| self.cursor.commit(last_seq)).map_err(|e| {

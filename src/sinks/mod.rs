@@ -9,6 +9,7 @@
 
 pub mod console;
 pub mod file;
+pub mod gcp_logging;
 pub mod http;
 pub mod splunk_hec;
 
@@ -16,7 +17,8 @@ use crate::config::{SinkConfig, SinkKind};
 
 pub use console::ConsoleSink;
 pub use file::FileSink;
-pub use http::{DeliveryError, HttpSink};
+pub use gcp_logging::GcpLoggingSink;
+pub use http::{classify_response, parse_retry_after, DeliveryError, HttpSink};
 pub use splunk_hec::SplunkHecSink;
 
 /// Why a batch could not be delivered. Every variant is retried by the
@@ -52,6 +54,8 @@ pub enum SinkError {
     HttpSetup { reason: String },
     #[error("cannot set up the splunk_hec sink: {reason}")]
     SplunkHecSetup { reason: String },
+    #[error("cannot use the credentials file {path}: it {reason} (check the path, that the service user can read it, and that it is a service-account JSON key)")]
+    GcpCredentials { path: String, reason: String },
     #[error(transparent)]
     Delivery(#[from] DeliveryError),
 }
@@ -66,6 +70,8 @@ pub enum Sink {
     Http(Box<HttpSink>),
     /// Boxed, like `Http`.
     SplunkHec(Box<SplunkHecSink>),
+    /// Boxed like `Http`.
+    GcpLogging(Box<GcpLoggingSink>),
 }
 
 impl Sink {
@@ -76,6 +82,7 @@ impl Sink {
             SinkKind::Console(console) => Sink::Console(ConsoleSink::new(console.stream)),
             SinkKind::Http(http) => Sink::Http(Box::new(HttpSink::new(http)?)),
             SinkKind::SplunkHec(hec) => Sink::SplunkHec(Box::new(SplunkHecSink::new(hec)?)),
+            SinkKind::GcpLogging(gcp) => Sink::GcpLogging(Box::new(GcpLoggingSink::new(gcp)?)),
         })
     }
 
@@ -85,39 +92,21 @@ impl Sink {
     pub fn recover_position(&mut self) -> Result<Option<u64>, SinkError> {
         match self {
             Sink::File(sink) => sink.recover_position(),
-            Sink::Console(_) | Sink::Http(_) => Ok(None),
-            Sink::SplunkHec(_) => Ok(None),
+            Sink::Console(_) | Sink::Http(_) | Sink::SplunkHec(_) | Sink::GcpLogging(_) => Ok(None),
         }
     }
 
-    /// Delivers `lines` (event JSON, no newline) durably, in order. Blocking:
-    /// the runner calls it on a blocking thread.
-    ///
-    /// `http` is asynchronous ([`HttpSink::send`]); here it is driven on the
-    /// current tokio runtime from the blocking thread, and every
-    /// [`DeliveryError`] becomes [`SinkError::Delivery`]. A runner that
-    /// distinguishes retryable from permanent refusals calls `send` itself.
+    /// Delivers `lines` (event JSON, no newline) durably, in order, to a
+    /// local destination (file, console). Blocking: the runner calls it on a
+    /// blocking thread. Network sinks are asynchronous and classify their
+    /// failures; the runner awaits their `send` instead.
     pub fn write_batch(&mut self, lines: &[&[u8]]) -> Result<(), SinkError> {
         match self {
             Sink::File(sink) => sink.write_batch(lines),
             Sink::Console(sink) => sink.write_batch(lines),
-            Sink::Http(sink) => {
-                let runtime =
-                    tokio::runtime::Handle::try_current().map_err(|_| SinkError::HttpSetup {
-                        reason: "write_batch was called outside the tokio runtime".into(),
-                    })?;
-                runtime.block_on(sink.send(lines))?;
-                Ok(())
-            }
-            Sink::SplunkHec(sink) => {
-                let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-                    SinkError::SplunkHecSetup {
-                        reason: "write_batch was called outside the tokio runtime".into(),
-                    }
-                })?;
-                runtime.block_on(sink.send(lines))?;
-                Ok(())
-            }
+            Sink::Http(_) | Sink::SplunkHec(_) | Sink::GcpLogging(_) => Err(SinkError::HttpSetup {
+                reason: "a network sink is sent with its async send(), not write_batch".into(),
+            }),
         }
     }
 }

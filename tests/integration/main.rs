@@ -1,6 +1,8 @@
 //! Integration tests: the real `auditship` binary on temp directories.
 //! One test binary, grouped by purpose (one module each).
 
+#[path = "../support/gcp_emulator.rs"]
+mod gcp_emulator;
 #[path = "../support/gen_audit.rs"]
 mod gen_audit;
 #[path = "../support/http_receiver.rs"]
@@ -13,6 +15,7 @@ mod bad_input;
 mod cli;
 mod end_to_end;
 mod file_rotation;
+mod gcp_logging;
 mod http_delivery;
 mod journal_durability;
 mod restarts;

@@ -104,6 +104,11 @@ pub fn read_ndjson_dir(dir: &Path) -> Vec<Value> {
         } else {
             text = std::fs::read_to_string(&path).unwrap();
         }
+        // A line still being written has no newline yet: not an event yet.
+        if !text.ends_with('\n') {
+            let complete = text.rfind('\n').map_or(0, |i| i + 1);
+            text.truncate(complete);
+        }
         for line in text.lines() {
             events.push(
                 serde_json::from_str(line)

@@ -54,6 +54,15 @@ pub enum DeliveryError {
         /// The start of the response body (at most 1 KiB), for the operator.
         body: String,
     },
+    /// Some events of the batch were refused for good and the rest were
+    /// delivered (Cloud Logging's `partialSuccess`): the runner dead-letters
+    /// exactly the refused lines and moves on.
+    #[error("the destination refused {} event(s) of the batch with HTTP {status} and took the rest; the refused ones go to the dead-letter file", rejected.len())]
+    PartiallyRejected {
+        /// (index of the line in the batch, why it was refused).
+        rejected: Vec<(usize, String)>,
+        status: u16,
+    },
 }
 
 /// A running `http` sink: the client and everything about the request
