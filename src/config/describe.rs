@@ -89,6 +89,7 @@ impl Config {
                         file.max_file_bytes.map_or("none".to_string(), format_size),
                     );
                 }
+                SinkKind::DatadogLogs(datadog) => describe_datadog_logs(&mut out, datadog),
                 SinkKind::Http(http) => describe_http(&mut out, http),
                 SinkKind::SplunkHec(hec) => describe_splunk_hec(&mut out, hec),
                 SinkKind::GcpLogging(gcp) => describe_gcp_logging(&mut out, gcp),
@@ -234,6 +235,44 @@ fn describe_gcp_logging(out: &mut String, gcp: &GcpLoggingSinkConfig) {
         format_duration(gcp.request_timeout)
     );
     describe_tls(out, &gcp.tls);
+}
+
+/// The API key is shown as `<set>` (an endpoint cannot hold a query string).
+fn describe_datadog_logs(out: &mut String, datadog: &DatadogLogsSinkConfig) {
+    let _ = write!(out, " site={} url={}", datadog.site, datadog.intake_url());
+    if let Some(service) = &datadog.service {
+        let _ = write!(out, " service={service}");
+    }
+    if !datadog.tags.is_empty() {
+        let _ = write!(out, " tags={}", list(&datadog.tags));
+    }
+    let _ = write!(
+        out,
+        " api_key=<set> compression={} request_timeout={}",
+        match datadog.compression {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+        },
+        format_duration(datadog.request_timeout),
+    );
+    let tls = &datadog.tls;
+    if let Some(ca) = &tls.ca {
+        let _ = write!(out, " tls.ca={}", ca.display());
+    }
+    if let Some(client) = &tls.client_certificate {
+        let _ = write!(
+            out,
+            " tls.cert={} tls.key={}",
+            client.cert.display(),
+            client.key.display()
+        );
+    }
+    if let Some(name) = &tls.server_name {
+        let _ = write!(out, " tls.server_name={name}");
+    }
+    if tls.insecure_skip_verify {
+        let _ = write!(out, " tls.insecure_skip_verify=true (INSECURE)");
+    }
 }
 
 fn list(items: &[String]) -> String {

@@ -178,8 +178,8 @@ impl<'de> Deserialize<'de> for StringOrTable {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSinkShared {
-    /// The sink type: `"file"`, `"console"`, `"http"` or `"splunk_hec"`.
-    /// The sink type: `"file"`, `"console"`, `"http"` or `"gcp_logging"`.
+    /// The sink type: `"file"`, `"console"`, `"http"`, `"splunk_hec"`,
+    /// `"gcp_logging"` or `"datadog_logs"`.
     #[serde(rename = "type")]
     #[allow(dead_code)] // dispatched on by `validate` before this struct is read
     pub kind: Located<String>,
@@ -196,8 +196,9 @@ pub(crate) struct RawSinkShared {
     /// `true`. Checked, no effect yet.
     #[allow(dead_code)] // accepted and type-checked; nothing reads it yet
     pub dead_letter: Option<Located<bool>>,
-    /// TLS client settings for network sinks (`http` or `splunk_hec` with
-    /// an `https://` address). Checked but without effect for `file` and `console`.
+    /// TLS client settings for network sinks (`http`, `splunk_hec`,
+    /// `gcp_logging`, `datadog_logs`). Checked but without effect for `file`
+    /// and `console`.
     pub tls: Option<Located<RawTls>>,
 }
 
@@ -391,6 +392,39 @@ pub(crate) struct RawGcpResource {
     pub kind: Option<Located<String>>,
     /// The resource's labels, strings, e.g. `{ location = "europe-west1" }`.
     pub labels: Option<Located<RawHeaders>>,
+}
+
+/// `[sinks.ID]` with `type = "datadog_logs"`: send events to the Datadog
+/// Logs HTTP intake (v2).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDatadogLogsSink {
+    /// The Datadog site of the account: `"datadoghq.com"` (default),
+    /// `"us3.datadoghq.com"`, `"us5.datadoghq.com"`, `"datadoghq.eu"`,
+    /// `"ap1.datadoghq.com"`, `"ap2.datadoghq.com"`, `"uk1.datadoghq.com"`,
+    /// `"ddog-gov.com"` or `"us2.ddog-gov.com"`. Logs go to
+    /// `https://http-intake.logs.<site>/api/v2/logs`.
+    pub site: Option<Located<String>>,
+    /// A Datadog API key, sent as `DD-API-KEY`, e.g. `"${DD_API_KEY}"` or
+    /// `"@file:/etc/auditship/dd-api-key"`. Required. Never printed.
+    pub api_key: Located<String>,
+    /// Datadog `service` of every log, e.g. `"billing-api"`. Default: none.
+    pub service: Option<Located<String>>,
+    /// Tags added to every log, e.g. `["env:prod", "team:sec"]`. Each is
+    /// `key:value` or a bare word, without commas, at most 200 characters.
+    /// auditship adds `outcome:<outcome>`, `category:<category>` (when the
+    /// event has one) and the flags `late:true` / `truncated:true`.
+    pub tags: Option<Located<Vec<Located<String>>>>,
+    /// Base URL replacing `https://http-intake.logs.<site>`, for tests and
+    /// proxies, e.g. `"http://127.0.0.1:9000"`; `/api/v2/logs` is appended.
+    /// Default: none.
+    pub endpoint: Option<Located<String>>,
+    /// `"gzip"` (default; `Content-Encoding: gzip`, as Datadog recommends)
+    /// or `"none"`.
+    pub compression: Option<Located<String>>,
+    /// Longest wait for one request, connecting included; a request not
+    /// answered in time is retried. Default `"30s"`.
+    pub request_timeout: Option<Located<NumberOrText>>,
 }
 
 /// `headers = { … }`: (name, value) pairs in file order.

@@ -1097,3 +1097,118 @@ fn gcp_logging_values_are_checked_where_they_are_written() {
     ))
     .contains("unknown key \"kind\""));
 }
+
+// ---------- datadog_logs sink ----------
+
+#[test]
+fn datadog_logs_sink_defaults_to_the_us1_site_gzip_and_a_30s_timeout() {
+    let text = format!("{MINIMAL}[sinks.dd]\ntype = \"datadog_logs\"\napi_key = \"${{SECRET}}\"\n");
+    let config = load_text(&text).unwrap();
+    let SinkKind::DatadogLogs(dd) = &config.sinks[1].kind else {
+        panic!("not a datadog_logs sink")
+    };
+    assert_eq!(dd.site, "datadoghq.com");
+    assert_eq!(dd.api_key.expose(), "hunter2");
+    assert_eq!(dd.service, None);
+    assert!(dd.tags.is_empty());
+    assert_eq!(dd.compression, Compression::Gzip);
+    assert_eq!(dd.request_timeout, Duration::from_secs(30));
+    assert_eq!(
+        dd.intake_url(),
+        "https://http-intake.logs.datadoghq.com/api/v2/logs"
+    );
+    assert_eq!(config.sinks[1].kind.type_name(), "datadog_logs");
+}
+
+#[test]
+fn datadog_logs_sink_reads_every_key() {
+    let text = format!(
+        r#"{MINIMAL}[sinks.dd]
+type = "datadog_logs"
+site = "datadoghq.eu"
+api_key = "${{SECRET}}"
+service = "billing-api"
+tags = ["env:prod", "team:sec"]
+compression = "none"
+request_timeout = "5s"
+tls = {{ ca = "/etc/auditship/ca.crt" }}
+"#
+    );
+    let config = load_text(&text).unwrap();
+    let SinkKind::DatadogLogs(dd) = &config.sinks[1].kind else {
+        panic!("not a datadog_logs sink")
+    };
+    assert_eq!(
+        dd.intake_url(),
+        "https://http-intake.logs.datadoghq.eu/api/v2/logs"
+    );
+    assert_eq!(dd.service.as_deref(), Some("billing-api"));
+    assert_eq!(dd.tags, ["env:prod", "team:sec"]);
+    assert_eq!(dd.compression, Compression::None);
+    assert_eq!(dd.request_timeout, Duration::from_secs(5));
+    assert_eq!(dd.tls.ca, Some(PathBuf::from("/etc/auditship/ca.crt")));
+    assert!(!format!("{config:?}").contains("hunter2"));
+    let with_endpoint = text.replace(
+        "site = \"datadoghq.eu\"",
+        "endpoint = \"https://proxy.internal/dd/\"",
+    );
+    let config = load_text(&with_endpoint).unwrap();
+    let SinkKind::DatadogLogs(dd) = &config.sinks[1].kind else {
+        panic!()
+    };
+    assert_eq!(dd.intake_url(), "https://proxy.internal/dd/api/v2/logs");
+}
+
+#[test]
+fn datadog_logs_values_are_checked_where_they_are_written() {
+    let sink = |body: &str| format!("{MINIMAL}[sinks.dd]\ntype = \"datadog_logs\"\n{body}");
+    assert_eq!(
+        problem(&sink("")),
+        "auditship.toml:8:1: missing required key \"api_key\" in [sinks.dd]"
+    );
+    assert_eq!(
+        problem(&sink("api_key = \"${EMPTY}\"\n")),
+        "auditship.toml:10:11: invalid \"api_key\" in [sinks.dd]: must not be empty (check the environment variable or file it comes from)"
+    );
+    let found = problem(&sink("api_key = \"${SECRET}${INJECT}\"\n"));
+    assert!(
+        found.contains("contains white space or a control character"),
+        "{found}"
+    );
+    assert!(!found.contains("hunter2"), "{found}");
+    assert_eq!(
+        problem(&sink("api_key = \"k\"\nsite = \"datadoghq.us\"\n")),
+        "auditship.toml:11:8: invalid \"site\" in [sinks.dd]: \"datadoghq.us\" is not a Datadog site; use one of: datadoghq.com, us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu, ap1.datadoghq.com, ap2.datadoghq.com, uk1.datadoghq.com, ddog-gov.com, us2.ddog-gov.com (did you mean \"datadoghq.eu\"?)"
+    );
+    assert_eq!(
+        problem(&sink("api_key = \"k\"\ntags = [\"env:prod,team:a\"]\n")),
+        "auditship.toml:11:9: invalid \"tags\" in [sinks.dd]: \"env:prod,team:a\" contains a comma, which separates tags in ddtags; write two tags"
+    );
+    assert!(problem(&sink("api_key = \"k\"\nendpoint = \"ftp://x\"\n"))
+        .contains("must start with https:// or http://"));
+    assert_eq!(
+        problem(&sink("api_key = \"k\"\nendpoint = \"http://127.0.0.1:9\"\ntls = { ca = \"ca.pem\" }\n")),
+        "auditship.toml:12:7: invalid \"tls\" in [sinks.dd]: applies to https:// endpoints only, and \"endpoint\" is http:// (use https:// or remove tls)"
+    );
+    assert_eq!(
+        problem(&sink("api_key = \"k\"\ncompression = \"zstd\"\n")),
+        "auditship.toml:11:15: invalid \"compression\" in [sinks.dd]: \"zstd\" is not one of: gzip, none"
+    );
+    assert_eq!(
+        problem(&sink("api_key = \"k\"\napikey = \"k\"\n")),
+        "auditship.toml:11:1: unknown key \"apikey\" in [sinks.dd] (did you mean \"api_key\"?)"
+    );
+}
+
+#[test]
+fn describe_shows_the_datadog_intake_but_never_the_api_key() {
+    let text = format!(
+        "{MINIMAL}[sinks.dd]\ntype = \"datadog_logs\"\nsite = \"us5.datadoghq.com\"\napi_key = \"${{SECRET}}\"\nservice = \"api\"\ntags = [\"env:prod\"]\n"
+    );
+    let described = load_text(&text).unwrap().describe();
+    assert_eq!(
+        described.lines().last().unwrap(),
+        "sink dd type=datadog_logs inputs=[app] site=us5.datadoghq.com url=https://http-intake.logs.us5.datadoghq.com/api/v2/logs service=api tags=[env:prod] api_key=<set> compression=gzip request_timeout=30s batch.max_events=1000 batch.max_bytes=1MiB batch.timeout=1s"
+    );
+    assert!(!described.contains("hunter2"));
+}

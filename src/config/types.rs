@@ -138,6 +138,7 @@ pub enum SinkKind {
     File(FileSinkConfig),
     Console(ConsoleSinkConfig),
     Http(HttpSinkConfig),
+    DatadogLogs(DatadogLogsSinkConfig),
     SplunkHec(SplunkHecSinkConfig),
     GcpLogging(GcpLoggingSinkConfig),
 }
@@ -146,6 +147,7 @@ impl SinkKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             SinkKind::File(_) => "file",
+            SinkKind::DatadogLogs(_) => "datadog_logs",
             SinkKind::Console(_) => "console",
             SinkKind::Http(_) => "http",
             SinkKind::SplunkHec(_) => "splunk_hec",
@@ -261,6 +263,52 @@ pub struct GcpLoggingSinkConfig {
 pub struct GcpResource {
     pub kind: String,
     pub labels: Vec<(String, String)>,
+}
+
+/// `type = "datadog_logs"`: batches sent to the Datadog Logs HTTP intake
+/// (v2), mapped to Datadog's reserved and standard attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatadogLogsSinkConfig {
+    /// The Datadog site, one of [`DATADOG_SITES`]: the intake host is
+    /// `http-intake.logs.<site>`.
+    pub site: String,
+    /// Sent as `DD-API-KEY`; never printed.
+    pub api_key: Secret,
+    /// Datadog `service` of every log, when set.
+    pub service: Option<String>,
+    /// Tags added to every log (`ddtags`), checked to hold no comma.
+    pub tags: Vec<String>,
+    /// Base URL replacing `https://http-intake.logs.<site>` (tests, proxies).
+    pub endpoint: Option<String>,
+    pub compression: Compression,
+    /// Longest wait for one request, connecting included.
+    pub request_timeout: Duration,
+    /// TLS client settings (used only with an `https://` intake).
+    pub tls: TlsConfig,
+}
+
+/// The Datadog sites whose log intake is `http-intake.logs.<site>`.
+pub const DATADOG_SITES: &[&str] = &[
+    "datadoghq.com",
+    "us3.datadoghq.com",
+    "us5.datadoghq.com",
+    "datadoghq.eu",
+    "ap1.datadoghq.com",
+    "ap2.datadoghq.com",
+    "uk1.datadoghq.com",
+    "ddog-gov.com",
+    "us2.ddog-gov.com",
+];
+
+impl DatadogLogsSinkConfig {
+    /// The URL logs are POSTed to: `<endpoint or https://http-intake.logs.<site>>/api/v2/logs`.
+    pub fn intake_url(&self) -> String {
+        let base = match &self.endpoint {
+            Some(endpoint) => endpoint.trim_end_matches('/').to_string(),
+            None => format!("https://http-intake.logs.{}", self.site),
+        };
+        format!("{base}/api/v2/logs")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

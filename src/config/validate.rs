@@ -22,6 +22,7 @@ use std::time::Duration;
 use super::document::{Entry, Node, Span, Value};
 use super::error::{closest, Reason};
 use super::located::{read, DeError, DeErrorKind, Located};
+use super::raw::RawDatadogLogsSink;
 use super::raw::RawSplunkHecSink;
 use super::raw::{
     RawAdmin, RawBatch, RawConfig, RawConsoleSink, RawFileSink, RawFileSource, RawGcpLoggingSink,
@@ -36,15 +37,15 @@ pub const DEFAULT_DATA_DIR: &str = "/var/lib/auditship";
 
 const SOURCE_TYPES_AVAILABLE: &[&str] = &["file"];
 const SOURCE_TYPES_LATER: &[&str] = &["unix", "syslog", "http"];
-pub(crate) const SINK_TYPES_AVAILABLE: &[&str] =
-    &["file", "console", "http", "splunk_hec", "gcp_logging"];
-const SINK_TYPES_LATER: &[&str] = &[
+pub(crate) const SINK_TYPES_AVAILABLE: &[&str] = &[
+    "file",
+    "console",
+    "http",
+    "splunk_hec",
+    "gcp_logging",
     "datadog_logs",
-    "syslog",
-    "nats",
-    "postgres",
-    "elasticsearch",
 ];
+const SINK_TYPES_LATER: &[&str] = &["syslog", "nats", "postgres", "elasticsearch"];
 const FORMATS_AVAILABLE: &[&str] = &["json", "raw"];
 const FORMATS_LATER: &[&str] = &["auditd", "syslog", "cef", "k8s", "cloudtrail", "logfmt"];
 
@@ -747,6 +748,15 @@ impl Validator {
                     None
                 }
             },
+            "datadog_logs" => match read::<RawDatadogLogsSink>(&specific_node, &path) {
+                Ok(raw) => self
+                    .datadog_logs_sink(&path, raw)
+                    .map(SinkKind::DatadogLogs),
+                Err(error) => {
+                    self.read_problem(error, SINK_SHARED_KEYS);
+                    None
+                }
+            },
             _ => match read::<RawConsoleSink>(&specific_node, &path) {
                 Ok(raw) => {
                     let stream = self.choice(
@@ -783,6 +793,23 @@ impl Validator {
             Some(tls) => self.tls(&path, &tls.value),
             None => TlsConfig::default(),
         };
+        if let (Some(SinkKind::DatadogLogs(datadog)), Some(written)) = (&mut sink_kind, &shared.tls)
+        {
+            let plain_http = datadog
+                .endpoint
+                .as_deref()
+                .is_some_and(|endpoint| endpoint.starts_with("http://"));
+            if plain_http && tls != TlsConfig::default() {
+                self.invalid(
+                    written.at(),
+                    &path,
+                    "tls",
+                    "applies to https:// endpoints only, and \"endpoint\" is http:// (use https:// or remove tls)"
+                        .into(),
+                );
+            }
+            datadog.tls = tls.clone();
+        }
         if let Some(SinkKind::GcpLogging(gcp)) = &mut sink_kind {
             gcp.tls = tls.clone();
         }
@@ -1130,6 +1157,128 @@ impl Validator {
             ack_timeout,
             compression,
             max_request_bytes: usize::try_from(max_request_bytes).unwrap_or(usize::MAX),
+            request_timeout,
+            tls: TlsConfig::default(),
+        })
+    }
+
+    /// `type = "datadog_logs"`. Messages never show the API key.
+    fn datadog_logs_sink(
+        &mut self,
+        table: &[String],
+        raw: RawDatadogLogsSink,
+    ) -> Option<DatadogLogsSinkConfig> {
+        let before = self.problems.len();
+        let site = match &raw.site {
+            None => DATADOG_SITES[0].to_string(),
+            Some(site) if DATADOG_SITES.contains(&site.value.as_str()) => site.value.clone(),
+            Some(site) => {
+                let hint = closest(&site.value, DATADOG_SITES.iter().copied())
+                    .map(|s| format!(" (did you mean \"{s}\"?)"))
+                    .unwrap_or_default();
+                self.invalid(
+                    site.at(),
+                    table,
+                    "site",
+                    format!(
+                        "\"{}\" is not a Datadog site; use one of: {}{hint}",
+                        site.shown(),
+                        DATADOG_SITES.join(", ")
+                    ),
+                );
+                String::new()
+            }
+        };
+        let key = &raw.api_key;
+        if key.value.trim().is_empty() {
+            self.invalid(
+                key.at(),
+                table,
+                "api_key",
+                "must not be empty (check the environment variable or file it comes from)".into(),
+            );
+        } else if key
+            .value
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+            || hyper::header::HeaderValue::from_str(&key.value).is_err()
+        {
+            self.invalid(key.at(), table, "api_key", "contains white space or a control character (check the environment variable or file it comes from)".into());
+        }
+        let service = raw.service.as_ref().map(|service| {
+            if service.value.trim().is_empty() {
+                self.invalid(
+                    service.at(),
+                    table,
+                    "service",
+                    "must not be empty; remove the key for none".into(),
+                );
+            }
+            service.value.clone()
+        });
+        let mut tags = Vec::new();
+        for tag in raw.tags.iter().flat_map(|tags| &tags.value) {
+            let problem = if tag.value.trim().is_empty() {
+                Some("must not be empty".to_string())
+            } else if tag.value.contains(',') {
+                Some(format!(
+                    "\"{}\" contains a comma, which separates tags in ddtags; write two tags",
+                    tag.shown()
+                ))
+            } else if tag.value.chars().count() > 200 {
+                Some("is longer than Datadog's 200 characters".to_string())
+            } else {
+                None
+            };
+            match problem {
+                Some(message) => self.invalid(tag.at(), table, "tags", message),
+                None => tags.push(tag.value.clone()),
+            }
+        }
+        let endpoint = raw.endpoint.as_ref().map(|endpoint| {
+            if let Err(message) = check_http_uri(&endpoint.value) {
+                let message = message.replace(
+                    "https://collector.example.com/v1/audit",
+                    "http://127.0.0.1:9000",
+                );
+                self.invalid(
+                    endpoint.at(),
+                    table,
+                    "endpoint",
+                    format!("\"{}\" {message}", endpoint.shown()),
+                );
+            } else if endpoint.value.contains('?') {
+                self.invalid(
+                    endpoint.at(),
+                    table,
+                    "endpoint",
+                    "must not have a query string (it is a base URL; /api/v2/logs is appended)"
+                        .into(),
+                );
+            }
+            endpoint.value.clone()
+        });
+        let compression = self.choice(
+            table,
+            "compression",
+            &raw.compression,
+            &[("gzip", Compression::Gzip), ("none", Compression::None)],
+            Compression::Gzip,
+        );
+        let request_timeout = self.duration(
+            table,
+            "request_timeout",
+            &raw.request_timeout,
+            Duration::from_secs(30),
+            true,
+        );
+        (self.problems.len() == before).then(|| DatadogLogsSinkConfig {
+            site,
+            api_key: Secret::new(key.value.clone()),
+            service,
+            tags,
+            endpoint,
+            compression,
             request_timeout,
             tls: TlsConfig::default(),
         })

@@ -205,6 +205,7 @@ impl SinkTask {
                 Sink::Http(http) => http.send(&lines).await,
                 Sink::SplunkHec(hec) => hec.send(&lines).await,
                 Sink::GcpLogging(gcp) => gcp.send(&lines).await,
+                Sink::DatadogLogs(datadog) => datadog.send(&lines).await,
                 local => tokio::task::block_in_place(|| local.write_batch(&lines)).map_err(|e| {
                     DeliveryError::Retryable {
                         reason: e.to_string(),

@@ -8,6 +8,7 @@
 //! to try again.
 
 pub mod console;
+pub mod datadog_logs;
 pub mod file;
 pub mod gcp_logging;
 pub mod http;
@@ -16,6 +17,7 @@ pub mod splunk_hec;
 use crate::config::{SinkConfig, SinkKind};
 
 pub use console::ConsoleSink;
+pub use datadog_logs::DatadogLogsSink;
 pub use file::FileSink;
 pub use gcp_logging::GcpLoggingSink;
 pub use http::{classify_response, parse_retry_after, DeliveryError, HttpSink};
@@ -72,6 +74,8 @@ pub enum Sink {
     SplunkHec(Box<SplunkHecSink>),
     /// Boxed like `Http`.
     GcpLogging(Box<GcpLoggingSink>),
+    /// Boxed like `Http`.
+    DatadogLogs(Box<DatadogLogsSink>),
 }
 
 impl Sink {
@@ -83,6 +87,9 @@ impl Sink {
             SinkKind::Http(http) => Sink::Http(Box::new(HttpSink::new(http)?)),
             SinkKind::SplunkHec(hec) => Sink::SplunkHec(Box::new(SplunkHecSink::new(hec)?)),
             SinkKind::GcpLogging(gcp) => Sink::GcpLogging(Box::new(GcpLoggingSink::new(gcp)?)),
+            SinkKind::DatadogLogs(datadog) => {
+                Sink::DatadogLogs(Box::new(DatadogLogsSink::new(datadog)?))
+            }
         })
     }
 
@@ -92,7 +99,11 @@ impl Sink {
     pub fn recover_position(&mut self) -> Result<Option<u64>, SinkError> {
         match self {
             Sink::File(sink) => sink.recover_position(),
-            Sink::Console(_) | Sink::Http(_) | Sink::SplunkHec(_) | Sink::GcpLogging(_) => Ok(None),
+            Sink::Console(_)
+            | Sink::Http(_)
+            | Sink::SplunkHec(_)
+            | Sink::GcpLogging(_)
+            | Sink::DatadogLogs(_) => Ok(None),
         }
     }
 
@@ -104,9 +115,11 @@ impl Sink {
         match self {
             Sink::File(sink) => sink.write_batch(lines),
             Sink::Console(sink) => sink.write_batch(lines),
-            Sink::Http(_) | Sink::SplunkHec(_) | Sink::GcpLogging(_) => Err(SinkError::HttpSetup {
-                reason: "a network sink is sent with its async send(), not write_batch".into(),
-            }),
+            Sink::Http(_) | Sink::SplunkHec(_) | Sink::GcpLogging(_) | Sink::DatadogLogs(_) => {
+                Err(SinkError::HttpSetup {
+                    reason: "a network sink is sent with its async send(), not write_batch".into(),
+                })
+            }
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Integration tests: the real `auditship` binary on temp directories.
 //! One test binary, grouped by purpose (one module each).
 
+#[path = "../support/datadog_emulator.rs"]
+mod datadog_emulator;
 #[path = "../support/gcp_emulator.rs"]
 mod gcp_emulator;
 #[path = "../support/gen_audit.rs"]
@@ -13,6 +15,7 @@ mod support;
 
 mod bad_input;
 mod cli;
+mod datadog_logs;
 mod end_to_end;
 mod file_rotation;
 mod gcp_logging;

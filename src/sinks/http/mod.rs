@@ -17,3 +17,4 @@ mod sink;
 
 pub use encoder::{encode_body, EncodedBody};
 pub use sink::{classify_response, parse_retry_after, DeliveryError, HttpSink};
+pub(crate) use sink::{error_chain, read_prefix};

@@ -278,7 +278,7 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
 
 /// An error and its causes on one line: "client error (Connect): tcp
 /// connect error: Connection refused (os error 111)".
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -293,7 +293,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// The first `limit` bytes of a body (reading stops there).
-async fn read_prefix(
+pub(crate) async fn read_prefix(
     mut body: hyper::body::Incoming,
     limit: usize,
 ) -> Result<Vec<u8>, hyper::Error> {
