@@ -17,7 +17,7 @@ fn hundred_thousand_generated_lines_arrive_once_each_fully_mapped() {
     let config = ws.config("*.log", "");
     let agent = Agent::start(&ws, &config);
     assert!(
-        wait_until(Duration::from_secs(180), || ws.output_events().len() as u64
+        wait_until(Duration::from_secs(180), || ws.output_line_count() as u64
             >= N),
         "only {} of {N} events arrived; log:\n{}",
         ws.output_events().len(),

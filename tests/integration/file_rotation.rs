@@ -22,7 +22,7 @@ fn assert_exactly_once(ws: &Workspace, n: u64) {
 
 fn wait_for(ws: &Workspace, agent: &Agent, n: u64) {
     assert!(
-        wait_until(Duration::from_secs(60), || ws.output_events().len() as u64
+        wait_until(Duration::from_secs(60), || ws.output_line_count() as u64
             >= n),
         "{} of {n} events arrived; log:\n{}",
         ws.output_events().len(),

@@ -81,7 +81,7 @@ fn a_hanging_destination_times_out_and_retries_without_holding_back_other_sinks(
     );
     let agent = Agent::start(&ws, &config_with_http(&ws, &receiver.url(), &file_sink));
     assert!(
-        wait_until(Duration::from_secs(60), || ws.output_events().len() as u64
+        wait_until(Duration::from_secs(60), || ws.output_line_count() as u64
             >= N),
         "the file sink was held back; log:\n{}",
         agent.log()

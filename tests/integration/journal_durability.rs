@@ -61,8 +61,7 @@ fn a_sink_that_fails_then_recovers_gets_everything_once() {
     );
     unblock_sink(&ws);
     assert!(
-        wait_until(Duration::from_secs(90), || ws.output_events().len()
-            >= 3_000),
+        wait_until(Duration::from_secs(90), || ws.output_line_count() >= 3_000),
         "log:\n{}",
         agent.log()
     );
@@ -111,7 +110,7 @@ fn a_full_journal_pauses_input_and_everything_arrives_after_the_sink_returns() {
     );
     unblock_sink(&ws);
     assert!(
-        wait_until(Duration::from_secs(120), || ws.output_events().len() as u64
+        wait_until(Duration::from_secs(120), || ws.output_line_count() as u64
             >= N),
         "{} events; log:\n{}",
         ws.output_events().len(),
@@ -153,7 +152,7 @@ fn a_corrupted_record_mid_segment_is_quarantined_and_the_rest_delivered() {
     unblock_sink(&ws);
     let agent = Agent::start(&ws, &config);
     assert!(
-        wait_until(Duration::from_secs(60), || ws.output_events().len() as u64
+        wait_until(Duration::from_secs(60), || ws.output_line_count() as u64
             >= N - 1),
         "log:\n{}",
         agent.log()

@@ -82,6 +82,20 @@ path = "{out}/events.ndjson"
         path
     }
 
+    /// Complete lines in the plain output files: cheap progress polling
+    /// (no JSON parsing).
+    pub fn output_line_count(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(self.out_dir()) else {
+            return 0;
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "ndjson"))
+            .filter_map(|e| std::fs::read(e.path()).ok())
+            .map(|bytes| bytes.iter().filter(|&&b| b == b'\n').count())
+            .sum()
+    }
+
     /// Every event the file sink wrote (plain and gzip files, all parts).
     pub fn output_events(&self) -> Vec<Value> {
         read_ndjson_dir(&self.out_dir())
