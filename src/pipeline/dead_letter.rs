@@ -38,33 +38,6 @@ impl DeadLetterFile {
         ))
     }
 
-    /// Writes `events` with why they were refused; durable on return.
-    pub fn write(&self, events: &[&[u8]], status: u16, response: &str) -> std::io::Result<()> {
-        create_private_dir(&self.dir)?;
-        let rejected_at = crate::event::format_time(&Utc::now());
-        let mut buf = Vec::with_capacity(events.iter().map(|e| e.len() + 128).sum());
-        for event in events {
-            buf.extend_from_slice(b"{\"sink\":");
-            serde_json::to_writer(&mut buf, &self.sink_id)?;
-            buf.extend_from_slice(format!(",\"status\":{status},\"response\":").as_bytes());
-            serde_json::to_writer(&mut buf, response)?;
-            buf.extend_from_slice(b",\"rejected_at\":");
-            serde_json::to_writer(&mut buf, &rejected_at)?;
-            buf.extend_from_slice(b",\"event\":");
-            buf.extend_from_slice(event);
-            buf.extend_from_slice(b"}\n");
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(self.current_path())?;
-        file.write_all(&buf)?;
-        file.sync_data()
-    }
-}
-
-impl DeadLetterFile {
     /// Writes each event with its own reason (a destination that refused
     /// some events of a batch, one by one); durable on return.
     pub fn write_each(&self, events: &[(&[u8], &str)], status: u16) -> std::io::Result<()> {
@@ -111,8 +84,14 @@ mod tests {
     fn refused_events_are_kept_with_the_reason() {
         let dir = tempfile::tempdir().unwrap();
         let dead = DeadLetterFile::new(dir.path().join("dead"), "central");
-        dead.write(&[br#"{"id":"a"}"#, br#"{"id":"b"}"#], 400, "bad \"field\"")
-            .unwrap();
+        dead.write_each(
+            &[
+                (br#"{"id":"a"}"#.as_slice(), "bad \"field\""),
+                (br#"{"id":"b"}"#.as_slice(), "bad \"field\""),
+            ],
+            400,
+        )
+        .unwrap();
         let text = std::fs::read_to_string(dead.current_path()).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()

@@ -58,14 +58,16 @@ pub struct SinkTask {
     last_credentials_report: Option<Instant>,
 }
 
+/// Requests spent isolating refused events before concluding, with no part
+/// accepted, that the destination refuses everything.
+const MAX_FRUITLESS_ISOLATION_REQUESTS: usize = 32;
+
 /// What one delivery attempt did.
 enum Attempt {
     /// Nothing was readable.
     Idle,
     /// A batch was delivered and committed.
     Delivered { events: u64 },
-    /// The destination refused the batch for good; it was dead-lettered.
-    DeadLettered { events: u64 },
     /// The destination took some events and refused the others for good;
     /// those were dead-lettered.
     PartlyDelivered { delivered: u64, dead_lettered: u64 },
@@ -80,6 +82,25 @@ enum Failure {
     Credentials {
         status: u16,
     },
+}
+
+impl From<DeliveryError> for Failure {
+    fn from(error: DeliveryError) -> Failure {
+        match error {
+            DeliveryError::CredentialsRejected { status } => Failure::Credentials { status },
+            DeliveryError::Retryable {
+                reason,
+                retry_after,
+            } => Failure::Retry {
+                reason,
+                retry_after,
+            },
+            other => Failure::Retry {
+                reason: other.to_string(),
+                retry_after: None,
+            },
+        }
+    }
 }
 
 impl SinkTask {
@@ -135,11 +156,6 @@ impl SinkTask {
                 Ok(Attempt::Delivered { events }) => {
                     backoff.reset();
                     stats.record_written(events);
-                    continue;
-                }
-                Ok(Attempt::DeadLettered { events }) => {
-                    backoff.reset();
-                    stats.record_dead_lettered(events);
                     continue;
                 }
                 Ok(Attempt::PartlyDelivered {
@@ -201,18 +217,7 @@ impl SinkTask {
         let outcome = if lines.is_empty() {
             Ok(())
         } else {
-            match &mut self.sink {
-                Sink::Http(http) => http.send(&lines).await,
-                Sink::SplunkHec(hec) => hec.send(&lines).await,
-                Sink::GcpLogging(gcp) => gcp.send(&lines).await,
-                Sink::DatadogLogs(datadog) => datadog.send(&lines).await,
-                local => tokio::task::block_in_place(|| local.write_batch(&lines)).map_err(|e| {
-                    DeliveryError::Retryable {
-                        reason: e.to_string(),
-                        retry_after: None,
-                    }
-                }),
-            }
+            self.send(&lines).await
         };
         let attempt = match outcome {
             Ok(()) => Attempt::Delivered { events },
@@ -229,16 +234,33 @@ impl SinkTask {
                 return Err(Failure::Credentials { status })
             }
             Err(DeliveryError::Permanent { status, body }) => {
-                let written =
-                    tokio::task::block_in_place(|| self.dead_letters.write(&lines, status, &body));
+                // One bad event must not take its whole batch to the
+                // dead-letter file: find the refused events by halving.
+                let refused = if lines.len() > 1 {
+                    self.isolate_refused(&lines, status, &body)
+                        .await
+                        .map_err(Failure::from)?
+                } else {
+                    vec![(0, status, body)]
+                };
+                let written = tokio::task::block_in_place(|| {
+                    refused.iter().try_for_each(|(index, status, body)| {
+                        self.dead_letters
+                            .write_each(&[(lines[*index], body.as_str())], *status)
+                    })
+                });
                 if let Err(error) = written {
                     return Err(Failure::Retry {
-                        reason: format!("the destination refused the batch for good (HTTP {status}) and the dead-letter file cannot be written: {error}"),
+                        reason: format!("the destination refused {} event(s) for good and the dead-letter file cannot be written: {error}", refused.len()),
                         retry_after: None,
                     });
                 }
-                tracing::warn!(sink = %self.id, status, events, file = %self.dead_letters.current_path().display(), "Destination refused a batch for good; it was written to the dead-letter file.");
-                Attempt::DeadLettered { events }
+                let dead_lettered = refused.len() as u64;
+                tracing::warn!(sink = %self.id, status, events = dead_lettered, file = %self.dead_letters.current_path().display(), "Destination refused events for good; they were written to the dead-letter file.");
+                Attempt::PartlyDelivered {
+                    delivered: events - dead_lettered,
+                    dead_lettered,
+                }
             }
             Err(DeliveryError::PartiallyRejected { rejected, status }) => {
                 let refused: Vec<(&[u8], &str)> = rejected
@@ -268,6 +290,77 @@ impl SinkTask {
             }
         })?;
         Ok(attempt)
+    }
+
+    /// Sends `lines` to the destination: network sinks are awaited, local
+    /// ones write on a blocking thread (their failures are retryable).
+    async fn send(&mut self, lines: &[&[u8]]) -> Result<(), DeliveryError> {
+        match &mut self.sink {
+            Sink::Http(http) => http.send(lines).await,
+            Sink::SplunkHec(hec) => hec.send(lines).await,
+            Sink::GcpLogging(gcp) => gcp.send(lines).await,
+            Sink::DatadogLogs(datadog) => datadog.send(lines).await,
+            local => tokio::task::block_in_place(|| local.write_batch(lines)).map_err(|e| {
+                DeliveryError::Retryable {
+                    reason: e.to_string(),
+                    retry_after: None,
+                }
+            }),
+        }
+    }
+
+    /// After the destination refused a whole batch for good: sends it again
+    /// in halves, halving every refused part down to single events, and
+    /// returns the events still refused (index in `lines`, status, answer).
+    /// Accepted parts are delivered on the way; a few bad events among many
+    /// cost about 2 × log2(batch) requests each. A destination that accepts
+    /// nothing in the first [`MAX_FRUITLESS_ISOLATION_REQUESTS`] requests
+    /// refuses everything (a configuration problem): what is left untested
+    /// then counts as refused with the batch's first answer. A
+    /// retryable failure stops the search: the whole batch is tried again
+    /// later, so parts accepted meanwhile may be sent twice (at-least-once).
+    async fn isolate_refused(
+        &mut self,
+        lines: &[&[u8]],
+        first_status: u16,
+        first_answer: &str,
+    ) -> Result<Vec<(usize, u16, String)>, DeliveryError> {
+        let mut refused = Vec::new();
+        let mut pending = vec![(0, lines.len() / 2), (lines.len() / 2, lines.len())];
+        let mut requests = 0;
+        let mut accepted_any = false;
+        while let Some((start, end)) = pending.pop() {
+            if start >= end {
+                continue;
+            }
+            if !accepted_any && requests >= MAX_FRUITLESS_ISOLATION_REQUESTS {
+                refused.extend((start..end).map(|i| (i, first_status, first_answer.to_string())));
+                continue;
+            }
+            requests += 1;
+            match self.send(&lines[start..end]).await {
+                Ok(()) => accepted_any = true,
+                Err(DeliveryError::Permanent { status, body }) if end - start == 1 => {
+                    refused.push((start, status, body));
+                }
+                Err(DeliveryError::Permanent { .. }) => {
+                    let mid = start + (end - start) / 2;
+                    pending.push((mid, end));
+                    pending.push((start, mid));
+                }
+                Err(DeliveryError::PartiallyRejected { rejected, status }) => {
+                    refused.extend(
+                        rejected
+                            .into_iter()
+                            .filter(|(i, _)| start + i < end)
+                            .map(|(i, reason)| (start + i, status, reason)),
+                    );
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        refused.sort_by_key(|(index, _, _)| *index);
+        Ok(refused)
     }
 
     /// The event JSON of the records this sink takes (its inputs, not yet

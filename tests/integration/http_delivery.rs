@@ -135,3 +135,34 @@ fn a_batch_refused_for_good_goes_to_the_dead_letter_file_and_delivery_moves_on()
     let delivered = count_by_seq(&receiver.events());
     assert!((100..150).all(|s| delivered.contains_key(&s)));
 }
+
+#[test]
+fn only_the_events_the_destination_refuses_are_dead_lettered() {
+    const N: u64 = 400;
+    let receiver = HttpReceiver::start();
+    let bad = |seq: u64| seq % 50 == 7;
+    receiver.set_mode(Mode::RejectEventsMatching(std::sync::Arc::new(
+        move |event: &serde_json::Value| event["details"]["seq"].as_u64().is_some_and(bad),
+    )));
+    let ws = Workspace::new();
+    append_lines(&ws.logs().join("audit.log"), SEED, 0..N);
+    let agent = Agent::start(&ws, &config_with_http(&ws, &receiver.url(), ""));
+    let expected_bad = (0..N).filter(|&s| bad(s)).count();
+    assert!(
+        wait_until(Duration::from_secs(60), || {
+            receiver.events().len() + read_ndjson_dir(&ws.data_dir().join("dead")).len()
+                >= N as usize
+        }),
+        "log:\n{}",
+        agent.log()
+    );
+    assert_eq!(agent.stop(), 0);
+    let dead = read_ndjson_dir(&ws.data_dir().join("dead"));
+    let dead_events: Vec<serde_json::Value> = dead.iter().map(|d| d["event"].clone()).collect();
+    let dead_seqs = count_by_seq(&dead_events);
+    assert_eq!(dead_seqs.len(), expected_bad, "{dead_seqs:?}");
+    assert!(dead_seqs.keys().all(|&s| bad(s)));
+    let delivered = count_by_seq(&receiver.events());
+    assert_eq!(delivered.len(), N as usize - expected_bad);
+    assert!(delivered.keys().all(|&s| !bad(s)));
+}
