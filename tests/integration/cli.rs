@@ -147,3 +147,29 @@ fn status_reports_backlog_and_positions() {
     );
     assert_eq!(agent.stop(), 0);
 }
+
+#[test]
+fn the_readme_configuration_example_is_valid() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("```toml\n").expect("a toml example") + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let ws = Workspace::new();
+    let path = ws.write_config(&readme[start..end]);
+    let out = std::process::Command::new(bin())
+        .args(["validate", "-c", path.to_str().unwrap()])
+        .env("CENTRAL_TOKEN", "test-token")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("configuration is valid"), "{stdout}");
+    assert!(
+        !stdout.contains("test-token"),
+        "secrets never printed: {stdout}"
+    );
+}
