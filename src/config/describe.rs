@@ -135,24 +135,7 @@ fn describe_http(out: &mut String, http: &HttpSinkConfig) {
     for (name, _) in &http.headers {
         let _ = write!(out, " headers.{name}=<set>");
     }
-    let tls = &http.tls;
-    if let Some(ca) = &tls.ca {
-        let _ = write!(out, " tls.ca={}", ca.display());
-    }
-    if let Some(client) = &tls.client_certificate {
-        let _ = write!(
-            out,
-            " tls.cert={} tls.key={}",
-            client.cert.display(),
-            client.key.display()
-        );
-    }
-    if let Some(name) = &tls.server_name {
-        let _ = write!(out, " tls.server_name={name}");
-    }
-    if tls.insecure_skip_verify {
-        let _ = write!(out, " tls.insecure_skip_verify=true (INSECURE)");
-    }
+    describe_tls(out, &http.tls);
 }
 
 /// The token is shown as `<set>`, never its value.
