@@ -49,9 +49,12 @@
 //! A tracked file that shrinks below the read offset, or whose first bytes
 //! changed, was truncated or replaced: its old identity is kept (so its copy
 //! can be recognised) and the inode is read again from offset 0 under a new
-//! [`FileId`]. A tracked file the globs no longer find (renamed away, deleted)
-//! keeps its descriptor, is drained to its end and released once it has not
-//! grown for `rotated_grace`.
+//! [`FileId`]. The first bytes are checked again after each read (and
+//! after extending the fingerprint): bytes read from a file replaced in
+//! between are dropped, never shipped as the old file's lines (nor used as
+//! the offset its copy resumes at). A tracked file the globs no longer find
+//! (renamed away, deleted) keeps its descriptor, is drained to its end and
+//! released once it has not grown for `rotated_grace`.
 //!
 //! Descriptors: at most `max_open_files` are open (plus rotated files being
 //! drained); the least recently grown are closed, and a file idle for
@@ -718,6 +721,7 @@ impl FileTailer {
             return Ok(false);
         };
         let mut read_total = 0u64;
+        let mut replaced = false;
         'reading: while read_total < READ_BUDGET_BYTES {
             let offset = tracked.framer.next_offset();
             let n = match handle.read_at(buf, offset) {
@@ -732,6 +736,17 @@ impl FileTailer {
                     break;
                 }
             };
+            // The check before the loop does not cover these bytes: the file
+            // may have been truncated and rewritten past our offset since
+            // (copytruncate, then a burst of writes). Framed, they would be
+            // fragments of the new content shipped as the old file's lines,
+            // and the offset the copy resumes at would skip lines of the
+            // old content. So check the first bytes again after each read
+            // and drop the chunk if they changed.
+            if !tracked.fingerprint.matches(handle).unwrap_or(true) {
+                replaced = true;
+                break;
+            }
             read_total += n as u64;
             let mut consumed = 0;
             while consumed < n {
@@ -748,6 +763,10 @@ impl FileTailer {
         }
         if read_total > 0 {
             tracked.last_growth = now;
+        }
+        if replaced {
+            self.replace_content(id, now);
+            return Ok(true);
         }
         Ok(read_total > 0)
     }
@@ -931,8 +950,17 @@ impl TrackedFile {
             return Ok(false);
         }
         let len = handle.metadata().map(|m| m.len()).unwrap_or(0);
+        let covered = self.fingerprint.len as usize;
         match read_head(handle, len, max_bytes) {
-            Ok(head) if head.len() as u64 > self.fingerprint.len => {
+            // Read after the check above: the file may have been replaced
+            // in between, so the covered bytes are checked again here.
+            Ok(head)
+                if head.len() > covered
+                    && Fingerprint::of_bytes(&head[..covered]) != self.fingerprint =>
+            {
+                Err(Replaced)
+            }
+            Ok(head) if head.len() > covered => {
                 self.fingerprint = Fingerprint::of_bytes(&head);
                 self.head = head;
                 Ok(true)

@@ -329,6 +329,11 @@ async fn copytruncate_rotation_delivers_every_line_once_including_lines_only_in_
     let log = dir.path().join("audit.log");
     let mut opts = options(dir.path());
     opts.include = vec![format!("{}/audit.log*", dir.path().display())];
+    // A copy found while the original is intact waits one `glob_interval`
+    // for the truncation, then is read in full (duplicates by design). The
+    // writer below truncates right after copying, but a loaded machine can
+    // stall it longer than the 50 ms of `options`: give it a margin.
+    opts.glob_interval = Duration::from_millis(500);
     let mut t = start(opts, &dir.path().join("cp.json"));
     let mut expected = Vec::new();
     let mut writer = OpenOptions::new()
