@@ -52,6 +52,8 @@ pub enum SinkError {
     },
     #[error("cannot set up TLS: {reason}")]
     Tls { reason: String },
+    #[error("cannot use the configured proxy: {reason}")]
+    Proxy { reason: String },
     #[error("cannot set up the http sink: {reason}")]
     HttpSetup { reason: String },
     #[error("cannot set up the splunk_hec sink: {reason}")]

@@ -2,6 +2,11 @@
 //! the `ring` provider, HTTP/1.1 with a keep-alive pool, and the sink's TLS
 //! settings.
 //!
+//! - `https://` destinations offer HTTP/2 and HTTP/1.1 by ALPN: the server
+//!   picks; HTTP/2 multiplexes concurrent batches over one connection.
+//!   Plain `http://` stays HTTP/1.1 (no h2c: few collectors speak it).
+//! - `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` are honoured (see [`super::proxy`]).
+//!
 //! - Server certificates are verified against the system's CA store
 //!   (`rustls-native-certs`: `/etc/ssl/certs`, `SSL_CERT_FILE`, …), or only
 //!   against `tls.ca` when it is set; the name checked is the URI's host,
@@ -35,11 +40,12 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
+use super::proxy::{ProxyConnector, ProxyRules};
 use crate::config::TlsConfig;
 use crate::sinks::SinkError;
 
 /// The client every request of one sink goes through.
-pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub(crate) type HttpClient = Client<HttpsConnector<ProxyConnector>, Full<Bytes>>;
 
 /// How long an idle pooled connection is kept for the next batch.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -51,6 +57,17 @@ pub(crate) fn build_client(
     tls: &TlsConfig,
     connect_timeout: Duration,
 ) -> Result<HttpClient, SinkError> {
+    build_client_with_proxy(uri, tls, connect_timeout, ProxyRules::from_env())
+}
+
+/// [`build_client`] with explicit proxy rules instead of the environment's.
+pub(crate) fn build_client_with_proxy(
+    uri: &Uri,
+    tls: &TlsConfig,
+    connect_timeout: Duration,
+    proxy: ProxyRules,
+) -> Result<HttpClient, SinkError> {
+    proxy.check(uri)?;
     let https = uri.scheme_str() == Some("https");
     let tls_config = client_tls_config(tls, https, uri.host().unwrap_or_default())?;
 
@@ -71,7 +88,9 @@ pub(crate) fn build_client(
         }
         None => builder,
     };
-    let connector = builder.enable_http1().wrap_connector(http);
+    let connector = builder
+        .enable_all_versions()
+        .wrap_connector(ProxyConnector::new(http, proxy));
 
     Ok(Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
@@ -99,7 +118,8 @@ fn client_tls_config(tls: &TlsConfig, https: bool, host: &str) -> Result<ClientC
         builder.with_root_certificates(root_store(tls, https)?)
     };
 
-    // ALPN is left to hyper-rustls (`enable_http1` sets "http/1.1").
+    // ALPN is left to hyper-rustls (`enable_all_versions` offers "h2" and
+    // "http/1.1").
     let config = match &tls.client_certificate {
         Some(client) => {
             let chain = read_certificates("tls.cert", &client.cert)?;

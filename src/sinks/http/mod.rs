@@ -13,6 +13,9 @@
 
 pub(crate) mod client;
 mod encoder;
+pub(crate) mod proxy;
+#[cfg(test)]
+mod proxy_tests;
 mod sink;
 
 pub use encoder::{encode_body, EncodedBody};
