@@ -9,6 +9,7 @@
 
 pub mod console;
 pub mod datadog_logs;
+pub mod elasticsearch;
 pub mod file;
 pub mod gcp_logging;
 pub mod http;
