@@ -7,6 +7,7 @@
 //! 2xx for `http`), and never retries on its own: the runner decides when
 //! to try again.
 
+pub mod compress;
 pub mod console;
 pub mod datadog_logs;
 pub mod elasticsearch;

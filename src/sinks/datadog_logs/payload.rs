@@ -6,12 +6,10 @@
 //! "the first n logs were accepted" is all the sink has to remember when a
 //! later request of the same batch fails. Pure: no I/O.
 
-use std::io::Write;
-
 use bytes::Bytes;
-use flate2::write::GzEncoder;
 
 use crate::config::Compression;
+use crate::sinks::compress::compress_body;
 
 /// Datadog's limit per request (5 MB uncompressed, decimal), as an upper bound.
 pub const MAX_PAYLOAD_BYTES: usize = 5_000_000;
@@ -53,18 +51,7 @@ pub fn body<T: AsRef<[u8]>>(logs: &[T], compression: Compression) -> Bytes {
         plain.extend_from_slice(log.as_ref());
     }
     plain.push(b']');
-    match compression {
-        Compression::None => Bytes::from(plain),
-        Compression::Gzip => {
-            let mut gz = GzEncoder::new(
-                Vec::with_capacity(plain.len() / 4 + 64),
-                flate2::Compression::fast(),
-            );
-            // Writing into a Vec cannot fail.
-            let _ = gz.write_all(&plain);
-            Bytes::from(gz.finish().unwrap_or_default())
-        }
-    }
+    compress_body(plain, compression)
 }
 
 #[cfg(test)]

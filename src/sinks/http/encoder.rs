@@ -10,12 +10,10 @@
 //!
 //! Pure: no I/O, cannot fail.
 
-use std::io::Write;
-
 use bytes::Bytes;
-use flate2::write::GzEncoder;
 
 use crate::config::{Compression, HttpEncoding};
+use crate::sinks::compress::compress_body;
 
 /// One request's body and the headers that describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,20 +58,11 @@ pub fn encode_body(
             content_type,
             content_encoding: None,
         },
-        Compression::Gzip => {
-            let mut gz = GzEncoder::new(
-                Vec::with_capacity(plain.len() / 4 + 64),
-                flate2::Compression::fast(),
-            );
-            // Writing into a Vec cannot fail.
-            let _ = gz.write_all(&plain);
-            let compressed = gz.finish().unwrap_or_default();
-            EncodedBody {
-                bytes: Bytes::from(compressed),
-                content_type,
-                content_encoding: Some("gzip"),
-            }
-        }
+        Compression::Gzip => EncodedBody {
+            bytes: compress_body(plain, Compression::Gzip),
+            content_type,
+            content_encoding: Some("gzip"),
+        },
     }
 }
 

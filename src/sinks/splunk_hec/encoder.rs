@@ -20,13 +20,12 @@
 //! its own still goes out, alone (HEC then answers 413).
 
 use std::borrow::Cow;
-use std::io::Write;
 
 use bytes::Bytes;
-use flate2::write::GzEncoder;
 use serde::Deserialize;
 
 use crate::config::Compression;
+use crate::sinks::compress::compress_body;
 
 /// The fields of an event the envelope needs; everything else is skipped.
 #[derive(Deserialize)]
@@ -138,18 +137,7 @@ impl HecEnvelope {
 
     fn finish(&self, plain: Vec<u8>, seqs: &mut Vec<u64>, events: usize) -> HecRequest {
         let plain_len = plain.len();
-        let body = match self.compression {
-            Compression::None => Bytes::from(plain),
-            Compression::Gzip => {
-                let mut gz = GzEncoder::new(
-                    Vec::with_capacity(plain.len() / 4 + 64),
-                    flate2::Compression::fast(),
-                );
-                // Writing into a Vec cannot fail.
-                let _ = gz.write_all(&plain);
-                Bytes::from(gz.finish().unwrap_or_default())
-            }
-        };
+        let body = compress_body(plain, self.compression);
         HecRequest {
             body,
             plain_len,
