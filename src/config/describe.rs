@@ -93,6 +93,7 @@ impl Config {
                 SinkKind::Http(http) => describe_http(&mut out, http),
                 SinkKind::SplunkHec(hec) => describe_splunk_hec(&mut out, hec),
                 SinkKind::GcpLogging(gcp) => describe_gcp_logging(&mut out, gcp),
+                SinkKind::Elasticsearch(es) => describe_elasticsearch(&mut out, es),
                 SinkKind::Console(console) => {
                     let _ = write!(
                         out,
@@ -238,24 +239,43 @@ fn describe_datadog_logs(out: &mut String, datadog: &DatadogLogsSinkConfig) {
         },
         format_duration(datadog.request_timeout),
     );
-    let tls = &datadog.tls;
-    if let Some(ca) = &tls.ca {
-        let _ = write!(out, " tls.ca={}", ca.display());
+    describe_tls(out, &datadog.tls);
+}
+
+/// Credentials are shown as `<set>`.
+fn describe_elasticsearch(out: &mut String, es: &ElasticsearchSinkConfig) {
+    let _ = write!(out, " endpoint={}", es.endpoint);
+    match &es.target {
+        ElasticsearchTarget::Index(pattern) => {
+            let _ = write!(out, " index={pattern}");
+        }
+        ElasticsearchTarget::DataStream(name) => {
+            let _ = write!(out, " data_stream={name}");
+        }
     }
-    if let Some(client) = &tls.client_certificate {
-        let _ = write!(
-            out,
-            " tls.cert={} tls.key={}",
-            client.cert.display(),
-            client.key.display()
-        );
+    match &es.auth {
+        Some(ElasticsearchAuth::Basic { user, .. }) => {
+            let _ = write!(out, " user={user} password=<set>");
+        }
+        Some(ElasticsearchAuth::ApiKey(_)) => {
+            let _ = write!(out, " api_key=<set>");
+        }
+        None => {}
     }
-    if let Some(name) = &tls.server_name {
-        let _ = write!(out, " tls.server_name={name}");
+    if let Some(pipeline) = &es.pipeline {
+        let _ = write!(out, " pipeline={pipeline}");
     }
-    if tls.insecure_skip_verify {
-        let _ = write!(out, " tls.insecure_skip_verify=true (INSECURE)");
-    }
+    let _ = write!(
+        out,
+        " compression={} max_request_bytes={} request_timeout={}",
+        match es.compression {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+        },
+        format_size(es.max_request_bytes as u64),
+        format_duration(es.request_timeout),
+    );
+    describe_tls(out, &es.tls);
 }
 
 fn list(items: &[String]) -> String {

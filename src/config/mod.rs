@@ -23,6 +23,7 @@ mod interpolate;
 mod load;
 mod located;
 mod raw;
+mod raw_elasticsearch;
 mod types;
 mod units;
 mod validate;

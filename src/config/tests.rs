@@ -1212,3 +1212,5 @@ fn describe_shows_the_datadog_intake_but_never_the_api_key() {
     );
     assert!(!described.contains("hunter2"));
 }
+
+mod elasticsearch;

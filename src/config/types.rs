@@ -141,6 +141,7 @@ pub enum SinkKind {
     DatadogLogs(DatadogLogsSinkConfig),
     SplunkHec(SplunkHecSinkConfig),
     GcpLogging(GcpLoggingSinkConfig),
+    Elasticsearch(ElasticsearchSinkConfig),
 }
 
 impl SinkKind {
@@ -152,6 +153,7 @@ impl SinkKind {
             SinkKind::Http(_) => "http",
             SinkKind::SplunkHec(_) => "splunk_hec",
             SinkKind::GcpLogging(_) => "gcp_logging",
+            SinkKind::Elasticsearch(_) => "elasticsearch",
         }
     }
 }
@@ -404,4 +406,44 @@ impl Default for BatchConfig {
             timeout: Duration::from_secs(1),
         }
     }
+}
+
+/// `type = "elasticsearch"`: batches sent through the `_bulk` API of
+/// Elasticsearch 7/8 or OpenSearch, as ECS documents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElasticsearchSinkConfig {
+    /// Base URL of the cluster, e.g. `https://es.example.com:9200`;
+    /// `/_bulk` is appended.
+    pub endpoint: String,
+    pub target: ElasticsearchTarget,
+    pub auth: Option<ElasticsearchAuth>,
+    /// Ingest pipeline run on every document, when set.
+    pub pipeline: Option<String>,
+    pub compression: Compression,
+    /// Most bytes of one `_bulk` body before compression; a batch is split
+    /// into as many requests as needed.
+    pub max_request_bytes: usize,
+    /// Longest wait for one request, connecting included.
+    pub request_timeout: Duration,
+    pub tls: TlsConfig,
+}
+
+/// Where `_bulk` puts documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ElasticsearchTarget {
+    /// An index name with strftime fields (`%Y.%m.%d`) filled from each
+    /// event's time in UTC; `index` actions.
+    Index(String),
+    /// A data stream; `create` actions, as data streams require.
+    DataStream(String),
+}
+
+/// How the sink authenticates to the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ElasticsearchAuth {
+    /// `Authorization: Basic base64(user:password)`.
+    Basic { user: String, password: Secret },
+    /// `Authorization: ApiKey <key>`: the base64 `id:api_key` the create
+    /// API key call returns as `encoded`.
+    ApiKey(Secret),
 }

@@ -29,8 +29,11 @@ use super::raw::{
     RawGcpResource, RawHttpSink, RawJournal, RawRateLimit, RawRetry, RawSinkShared, RawTls,
     SINK_SHARED_KEYS,
 };
+use super::raw_elasticsearch::RawElasticsearchSink;
 use super::types::*;
 use super::units::{parse_duration, parse_size, NumberOrText};
+
+mod elasticsearch;
 
 /// Default `data_dir`.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/auditship";
@@ -44,8 +47,9 @@ pub(crate) const SINK_TYPES_AVAILABLE: &[&str] = &[
     "splunk_hec",
     "gcp_logging",
     "datadog_logs",
+    "elasticsearch",
 ];
-const SINK_TYPES_LATER: &[&str] = &["syslog", "nats", "postgres", "elasticsearch"];
+const SINK_TYPES_LATER: &[&str] = &["syslog", "nats", "postgres"];
 /// The `type` values of one kind of component, and how to refuse others.
 struct ComponentTypes {
     available: &'static [&'static str],
@@ -761,6 +765,15 @@ impl Validator {
                     None
                 }
             },
+            "elasticsearch" => match read::<RawElasticsearchSink>(&specific_node, &path) {
+                Ok(raw) => self
+                    .elasticsearch_sink(&path, raw)
+                    .map(SinkKind::Elasticsearch),
+                Err(error) => {
+                    self.read_problem(error, SINK_SHARED_KEYS);
+                    None
+                }
+            },
             _ => match read::<RawConsoleSink>(&specific_node, &path) {
                 Ok(raw) => {
                     let stream = self.choice(
@@ -816,6 +829,9 @@ impl Validator {
         }
         if let Some(SinkKind::GcpLogging(gcp)) = &mut sink_kind {
             gcp.tls = tls.clone();
+        }
+        if let Some(SinkKind::Elasticsearch(es)) = &mut sink_kind {
+            es.tls = tls.clone();
         }
         if let (Some(SinkKind::Http(http)), Some(written)) = (&mut sink_kind, &shared.tls) {
             let plain_http = http

@@ -20,6 +20,7 @@ use crate::config::{SinkConfig, SinkKind};
 
 pub use console::ConsoleSink;
 pub use datadog_logs::DatadogLogsSink;
+pub use elasticsearch::ElasticsearchSink;
 pub use file::FileSink;
 pub use gcp_logging::GcpLoggingSink;
 pub use http::{classify_response, parse_retry_after, DeliveryError, HttpSink};
@@ -80,6 +81,8 @@ pub enum Sink {
     GcpLogging(Box<GcpLoggingSink>),
     /// Boxed like `Http`.
     DatadogLogs(Box<DatadogLogsSink>),
+    /// Boxed like `Http`.
+    Elasticsearch(Box<ElasticsearchSink>),
 }
 
 impl Sink {
@@ -94,6 +97,9 @@ impl Sink {
             SinkKind::DatadogLogs(datadog) => {
                 Sink::DatadogLogs(Box::new(DatadogLogsSink::new(datadog)?))
             }
+            SinkKind::Elasticsearch(es) => {
+                Sink::Elasticsearch(Box::new(ElasticsearchSink::new(es)?))
+            }
         })
     }
 
@@ -107,7 +113,8 @@ impl Sink {
             | Sink::Http(_)
             | Sink::SplunkHec(_)
             | Sink::GcpLogging(_)
-            | Sink::DatadogLogs(_) => Ok(None),
+            | Sink::DatadogLogs(_)
+            | Sink::Elasticsearch(_) => Ok(None),
         }
     }
 
@@ -119,11 +126,13 @@ impl Sink {
         match self {
             Sink::File(sink) => sink.write_batch(lines),
             Sink::Console(sink) => sink.write_batch(lines),
-            Sink::Http(_) | Sink::SplunkHec(_) | Sink::GcpLogging(_) | Sink::DatadogLogs(_) => {
-                Err(SinkError::HttpSetup {
-                    reason: "a network sink is sent with its async send(), not write_batch".into(),
-                })
-            }
+            Sink::Http(_)
+            | Sink::SplunkHec(_)
+            | Sink::GcpLogging(_)
+            | Sink::DatadogLogs(_)
+            | Sink::Elasticsearch(_) => Err(SinkError::HttpSetup {
+                reason: "a network sink is sent with its async send(), not write_batch".into(),
+            }),
         }
     }
 }

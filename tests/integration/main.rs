@@ -3,6 +3,10 @@
 
 #[path = "../support/datadog_emulator.rs"]
 mod datadog_emulator;
+#[path = "../support/emulator_server.rs"]
+mod emulator_server;
+#[path = "../support/es_emulator.rs"]
+mod es_emulator;
 #[path = "../support/gcp_emulator.rs"]
 mod gcp_emulator;
 #[path = "../support/gen_audit.rs"]
@@ -16,6 +20,7 @@ mod support;
 mod bad_input;
 mod cli;
 mod datadog_logs;
+mod elasticsearch;
 mod end_to_end;
 mod file_rotation;
 mod gcp_logging;

@@ -25,30 +25,20 @@ use serde_json::Value;
 
 use super::ecs::to_ecs;
 
-/// Where documents go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BulkTarget {
-    /// An index name, with strftime fields (`%Y.%m.%d`) filled from each
-    /// event's time in UTC: one index per day by default.
-    Index(String),
-    /// A data stream: `create` actions only, the name as is.
-    DataStream(String),
+pub use crate::config::ElasticsearchTarget as BulkTarget;
+
+/// The index (or stream) of an event at `time`.
+pub fn name_at(target: &BulkTarget, time: DateTime<Utc>) -> String {
+    match target {
+        BulkTarget::Index(pattern) => time.format(pattern).to_string(),
+        BulkTarget::DataStream(name) => name.clone(),
+    }
 }
 
-impl BulkTarget {
-    /// The index (or stream) of an event at `time`.
-    pub fn name_at(&self, time: DateTime<Utc>) -> String {
-        match self {
-            BulkTarget::Index(pattern) => time.format(pattern).to_string(),
-            BulkTarget::DataStream(name) => name.clone(),
-        }
-    }
-
-    fn action(&self) -> &'static str {
-        match self {
-            BulkTarget::Index(_) => "index",
-            BulkTarget::DataStream(_) => "create",
-        }
+fn action(target: &BulkTarget) -> &'static str {
+    match target {
+        BulkTarget::Index(_) => "index",
+        BulkTarget::DataStream(_) => "create",
     }
 }
 
@@ -68,7 +58,7 @@ pub fn append_item(
         .map(|time| time.with_timezone(&Utc))
         .unwrap_or(fallback_time);
     let mut meta = serde_json::Map::new();
-    meta.insert("_index".into(), Value::String(target.name_at(time)));
+    meta.insert("_index".into(), Value::String(name_at(target, time)));
     if let Some(id) = document
         .get("event")
         .and_then(|event| event.get("id"))
@@ -76,9 +66,9 @@ pub fn append_item(
     {
         meta.insert("_id".into(), Value::String(id.to_string()));
     }
-    let mut action = serde_json::Map::new();
-    action.insert(target.action().into(), Value::Object(meta));
-    serde_json::to_writer(&mut *body, &action).expect("a map serializes");
+    let mut line = serde_json::Map::new();
+    line.insert(action(target).into(), Value::Object(meta));
+    serde_json::to_writer(&mut *body, &line).expect("a map serializes");
     body.push(b'\n');
     serde_json::to_writer(&mut *body, &document).expect("a map serializes");
     body.push(b'\n');

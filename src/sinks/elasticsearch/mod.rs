@@ -6,6 +6,9 @@
 
 pub mod bulk;
 pub mod ecs;
+mod sink;
+
+pub use sink::ElasticsearchSink;
 
 #[cfg(test)]
 mod tests;
