@@ -31,7 +31,7 @@ type = "gcp_logging"
 project_id = "test-project"
 log_id = "audit"
 endpoint = "{url}"
-request_timeout = "2s"
+request_timeout = "20s"
 {auth}
 "#,
         data = ws.data_dir().display(),

@@ -20,15 +20,14 @@
 #![allow(dead_code)]
 
 use std::io::Read;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::emulator_server::{EmulatorServer, Handler};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
 pub const MAX_PAYLOAD_BYTES: usize = 5_000_000;
@@ -108,47 +107,31 @@ struct State {
 }
 
 pub struct DatadogEmulator {
-    address: SocketAddr,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: EmulatorServer,
 }
 
 impl DatadogEmulator {
     /// An emulator accepting `api_key`, in `Mode::Ok`.
     pub fn start(api_key: &str) -> DatadogEmulator {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("non-blocking");
-        let address = listener.local_addr().expect("local address");
         let state = Arc::new(Mutex::new(State {
             api_key: api_key.to_string(),
             mode: Mode::Ok,
             failing_until: None,
             stats: Stats::default(),
         }));
-        let (stop, stopped) = tokio::sync::oneshot::channel();
         let served = state.clone();
-        let thread = std::thread::Builder::new()
-            .name("datadog-emulator".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("emulator runtime");
-                runtime.block_on(serve(listener, served, stopped));
-            })
-            .expect("emulator thread");
-        DatadogEmulator {
-            address,
-            state,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
+        let handler: Handler = Arc::new(move |request| {
+            let state = served.clone();
+            Box::pin(async move { answer(request, &state).await })
+        });
+        let server = EmulatorServer::start("datadog-emulator", handler);
+        DatadogEmulator { state, server }
     }
 
     /// `http://127.0.0.1:PORT`: the sink's `endpoint`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        self.server.url()
     }
 
     pub fn set_mode(&self, mode: Mode) {
@@ -208,44 +191,6 @@ impl DatadogEmulator {
 
     pub fn last_request(&self) -> Option<RecordedRequest> {
         self.state.lock().unwrap().stats.last_request.clone()
-    }
-}
-
-impl Drop for DatadogEmulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-async fn serve(
-    listener: std::net::TcpListener,
-    state: Arc<Mutex<State>>,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-    loop {
-        let stream = tokio::select! {
-            _ = &mut stopped => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(_) => continue,
-            },
-        };
-        let state = state.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let state = state.clone();
-                async move { Ok::<_, std::convert::Infallible>(answer(request, &state).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
     }
 }
 

@@ -25,16 +25,15 @@
 #![allow(dead_code)]
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::emulator_server::{EmulatorServer, Handler};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
 pub const METADATA_TOKEN_PATH: &str = "/computeMetadata/v1/instance/service-accounts/default/token";
@@ -98,22 +97,17 @@ struct State {
 }
 
 pub struct GcpEmulator {
-    address: SocketAddr,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: EmulatorServer,
 }
 
 impl GcpEmulator {
     pub fn start() -> GcpEmulator {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("non-blocking");
-        let address = listener.local_addr().expect("local address");
         let state = Arc::new(Mutex::new(State {
             fault: Fault::None,
             failing_until: None,
             key: None,
-            token_uri: format!("http://{address}/token"),
+            token_uri: String::new(), // set once the server has its port
             token_lifetime: 3599,
             tokens: HashSet::new(),
             issued: 0,
@@ -125,29 +119,19 @@ impl GcpEmulator {
             resources: Vec::new(),
             violations: Vec::new(),
         }));
-        let (stop, stopped) = tokio::sync::oneshot::channel();
         let served = state.clone();
-        let thread = std::thread::Builder::new()
-            .name("gcp-emulator".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("emulator runtime");
-                runtime.block_on(serve(listener, served, stopped));
-            })
-            .expect("emulator thread");
-        GcpEmulator {
-            address,
-            state,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
+        let handler: Handler = Arc::new(move |request| {
+            let state = served.clone();
+            Box::pin(async move { answer(request, &state).await })
+        });
+        let server = EmulatorServer::start("gcp-emulator", handler);
+        state.lock().unwrap().token_uri = format!("{}/token", server.url());
+        GcpEmulator { state, server }
     }
 
     /// `http://127.0.0.1:PORT`: the `endpoint` and `metadata_endpoint`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        self.server.url()
     }
 
     /// The `token_uri` to put in a key file.
@@ -244,17 +228,6 @@ impl GcpEmulator {
     }
 }
 
-impl Drop for GcpEmulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 /// A fresh 2048-bit RSA service-account key in `dir` (made with the
 /// `openssl` tool: no key is ever committed), trusted by `emulator`.
 /// Returns the key file's path.
@@ -342,4 +315,4 @@ fn der_tlv(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 
 #[path = "gcp_emulator_handlers.rs"]
 mod handlers;
-use handlers::serve;
+use handlers::answer;

@@ -6,33 +6,6 @@ use super::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-pub(super) async fn serve(
-    listener: std::net::TcpListener,
-    state: Arc<Mutex<State>>,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-    loop {
-        let stream = tokio::select! {
-            _ = &mut stopped => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(_) => continue,
-            },
-        };
-        let state = state.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let state = state.clone();
-                async move { Ok::<_, std::convert::Infallible>(answer(request, &state).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
-}
-
 fn header(request: &Request<Incoming>, name: &str) -> Option<String> {
     request
         .headers()
@@ -42,7 +15,10 @@ fn header(request: &Request<Incoming>, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn answer(request: Request<Incoming>, state: &Mutex<State>) -> Response<Full<Bytes>> {
+pub(super) async fn answer(
+    request: Request<Incoming>,
+    state: &Mutex<State>,
+) -> Response<Full<Bytes>> {
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     let content_type = header(&request, "content-type").unwrap_or_default();
