@@ -338,6 +338,23 @@ impl Journal {
         }
     }
 
+    /// The backlog of every persisted cursor, by name: records from its
+    /// acknowledged position to the head, for metrics and status.
+    pub fn backlogs(&self) -> Vec<(String, Backlog)> {
+        let state = self.handle.shared.lock_state();
+        state
+            .cursors
+            .iter()
+            .map(|(name, cursor)| {
+                let backlog = Backlog {
+                    events: state.next_seq.saturating_sub(cursor.acked),
+                    bytes: segment::bytes_from(&state.segments, cursor.acked),
+                };
+                (name.clone(), backlog)
+            })
+            .collect()
+    }
+
     /// Last durable seq (0 if none ever).
     pub fn committed_seq(&self) -> u64 {
         *self.handle.shared.committed.borrow()

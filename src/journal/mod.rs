@@ -87,4 +87,4 @@ pub use recovery::RecoveryReport;
 pub use writer::{EncodeBatch, RecordWriter, SeqRange};
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;

@@ -12,6 +12,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::file_source::{FileSourceTask, JournaledPositions};
@@ -96,6 +98,19 @@ pub async fn run(
     }
 
     let stats = PipelineStats::default();
+    let ready = Arc::new(AtomicBool::new(false));
+    if let Some(admin) = &config.admin {
+        let state = crate::admin::AdminState {
+            stats: stats.clone(),
+            journal: journal.clone(),
+            sinks: config.sinks.iter().map(|s| s.id.clone()).collect(),
+            ready: ready.clone(),
+            started: Instant::now(),
+        };
+        crate::admin::start(&admin.address, state, shutdown.clone())
+            .await
+            .map_err(|reason| PipelineError::Admin { reason })?;
+    }
     let (sink_stop, sink_shutdown) = shutdown::channel();
     let sink_handles: Vec<_> = sinks
         .into_iter()
@@ -111,6 +126,7 @@ pub async fn run(
         host = %config.host,
         "auditship is running."
     );
+    ready.store(true, Ordering::Relaxed);
 
     let summary = options.summary_interval.map(|every| {
         let stats = stats.clone();
@@ -135,6 +151,7 @@ pub async fn run(
     });
 
     shutdown.recv().await;
+    ready.store(false, Ordering::Relaxed);
     tracing::info!("Stopping: sources first, then sinks drain, then the journal closes.");
     let sources_done = async {
         for handle in source_handles {

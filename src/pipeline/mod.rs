@@ -36,4 +36,6 @@ pub enum PipelineError {
     Source { id: String, reason: String },
     #[error("sink {id:?}: {reason}")]
     Sink { id: String, reason: String },
+    #[error("{reason}")]
+    Admin { reason: String },
 }

@@ -17,6 +17,7 @@ mod http_receiver;
 mod splunk_emulator;
 mod support;
 
+mod admin;
 mod bad_input;
 mod cli;
 mod datadog_logs;

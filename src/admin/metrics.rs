@@ -1,0 +1,184 @@
+//! What `/metrics` and `/status` say, from the pipeline's counters and the
+//! journal's state. Read-only; no event content, no configuration values
+//! (sink ids are the only labels).
+
+use serde_json::json;
+
+use super::prometheus::{Exposition, Kind};
+use super::AdminState;
+
+/// The Prometheus exposition of every metric.
+pub fn render(state: &AdminState) -> String {
+    let stats = state.stats.snapshot();
+    let journal = state.journal.stats();
+    let mut out = Exposition::new();
+    let counters: [(&str, &str, u64); 7] = [
+        (
+            "auditship_events_read_total",
+            "Entries read by all sources.",
+            stats.events_read,
+        ),
+        (
+            "auditship_bytes_read_total",
+            "Bytes read by all sources.",
+            stats.bytes_read,
+        ),
+        (
+            "auditship_events_quarantined_total",
+            "Entries kept as quarantine events (over-long, unparsable).",
+            stats.quarantined,
+        ),
+        (
+            "auditship_events_journaled_total",
+            "Events made durable in the journal.",
+            stats.events_journaled,
+        ),
+        (
+            "auditship_events_delivered_total",
+            "Events delivered by all sinks.",
+            stats.events_written,
+        ),
+        (
+            "auditship_sink_errors_total",
+            "Failed delivery attempts, all sinks.",
+            stats.sink_errors,
+        ),
+        (
+            "auditship_events_dead_lettered_total",
+            "Events refused for good and written to the dead-letter files.",
+            stats.dead_lettered,
+        ),
+    ];
+    for (name, help, value) in counters {
+        out.family(name, Kind::Counter, help)
+            .sample(name, &[], value as f64);
+    }
+    let journal_gauges: [(&str, &str, u64); 4] = [
+        (
+            "auditship_journal_bytes",
+            "Bytes of all journal segments on disk.",
+            journal.bytes,
+        ),
+        (
+            "auditship_journal_segments",
+            "Journal segment files.",
+            journal.segments as u64,
+        ),
+        (
+            "auditship_journal_next_seq",
+            "Sequence number the next journaled event gets.",
+            journal.next_seq,
+        ),
+        (
+            "auditship_journal_full",
+            "1 while sources wait because the journal reached max_bytes.",
+            u64::from(journal.full),
+        ),
+    ];
+    for (name, help, value) in journal_gauges {
+        out.family(name, Kind::Gauge, help)
+            .sample(name, &[], value as f64);
+    }
+    let journal_counters: [(&str, &str, u64); 2] = [
+        (
+            "auditship_journal_fsyncs_total",
+            "fsync calls on journal segments since start.",
+            journal.fsyncs,
+        ),
+        (
+            "auditship_journal_full_waits_total",
+            "Times appends waited for sinks to free journal space.",
+            journal.full_waits,
+        ),
+    ];
+    for (name, help, value) in journal_counters {
+        out.family(name, Kind::Counter, help)
+            .sample(name, &[], value as f64);
+    }
+    let backlogs = state.journal.backlogs();
+    let backlog_of = |sink: &str| {
+        backlogs
+            .iter()
+            .find(|(name, _)| name == sink)
+            .map(|(_, backlog)| *backlog)
+            .unwrap_or_default()
+    };
+    out.family(
+        "auditship_sink_backlog_events",
+        Kind::Gauge,
+        "Journaled events a sink has not delivered yet.",
+    );
+    for sink in &state.sinks {
+        let events = backlog_of(sink).events as f64;
+        out.sample("auditship_sink_backlog_events", &[("sink", sink)], events);
+    }
+    out.family(
+        "auditship_sink_backlog_bytes",
+        Kind::Gauge,
+        "Approximate journal bytes a sink has not delivered yet.",
+    );
+    for sink in &state.sinks {
+        let bytes = backlog_of(sink).bytes as f64;
+        out.sample("auditship_sink_backlog_bytes", &[("sink", sink)], bytes);
+    }
+    out.family(
+        "auditship_uptime_seconds",
+        Kind::Gauge,
+        "Seconds since the agent started.",
+    )
+    .sample(
+        "auditship_uptime_seconds",
+        &[],
+        state.started.elapsed().as_secs_f64().floor(),
+    );
+    out.family("auditship_build_info", Kind::Gauge, "The running version.")
+        .sample(
+            "auditship_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))],
+            1.0,
+        );
+    out.finish()
+}
+
+/// `/status`: a JSON summary for people and `auditship status`.
+pub fn status_json(state: &AdminState) -> String {
+    let stats = state.stats.snapshot();
+    let journal = state.journal.stats();
+    let backlogs = state.journal.backlogs();
+    let sinks: Vec<_> = state
+        .sinks
+        .iter()
+        .map(|sink| {
+            let backlog = backlogs
+                .iter()
+                .find(|(name, _)| name == sink)
+                .map(|(_, backlog)| *backlog)
+                .unwrap_or_default();
+            json!({"id": sink, "backlog_events": backlog.events, "backlog_bytes": backlog.bytes})
+        })
+        .collect();
+    json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": state.started.elapsed().as_secs(),
+        "ready": state.ready.load(std::sync::atomic::Ordering::Relaxed),
+        "events": {
+            "read": stats.events_read,
+            "bytes_read": stats.bytes_read,
+            "quarantined": stats.quarantined,
+            "journaled": stats.events_journaled,
+            "delivered": stats.events_written,
+            "sink_errors": stats.sink_errors,
+            "dead_lettered": stats.dead_lettered,
+        },
+        "journal": {
+            "bytes": journal.bytes,
+            "segments": journal.segments,
+            "oldest_seq": journal.oldest_seq,
+            "next_seq": journal.next_seq,
+            "full": journal.full,
+            "fsyncs": journal.fsyncs,
+        },
+        "sinks": sinks,
+    })
+    .to_string()
+}

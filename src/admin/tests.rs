@@ -1,0 +1,100 @@
+//! The admin endpoint over a real socket, against a real journal.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::*;
+use crate::journal::{Journal, JournalOptions};
+use crate::shutdown;
+
+async fn get(address: std::net::SocketAddr, request: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let text = format!("{request} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    stream.write_all(text.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let body = answer.split_once("\r\n\r\n").unwrap().1.to_string();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_ready_metrics_and_status_report_the_running_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _) = Journal::open(
+        &dir.path().join("journal"),
+        &dir.path().join("quarantine"),
+        JournalOptions::default(),
+    )
+    .unwrap();
+    crate::journal::fixtures::append(&journal, 5, 100).await;
+    let mut cursor = journal.open_cursor("out").unwrap();
+    let stats = PipelineStats::default();
+    stats.record_read(5, 500, 1);
+    stats.record_journaled(5);
+    let ready = Arc::new(AtomicBool::new(false));
+    let state = Arc::new(AdminState {
+        stats: stats.clone(),
+        journal: journal.clone(),
+        sinks: vec!["out".into(), "with \"quote".into()],
+        ready: ready.clone(),
+        started: Instant::now(),
+    });
+    let listener = bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (trigger, stop) = shutdown::channel();
+    let server = tokio::spawn(serve(listener, state, stop));
+
+    assert_eq!(get(address, "GET /health").await, (200, "ok\n".into()));
+    assert_eq!(get(address, "GET /ready").await.0, 503);
+    ready.store(true, Ordering::Relaxed);
+    assert_eq!(get(address, "GET /ready").await.0, 200);
+    assert_eq!(get(address, "POST /health").await.0, 405);
+    assert_eq!(get(address, "GET /nope").await.0, 404);
+
+    // Deliver 2 of 5: the backlog of "out" is 3.
+    let batch = cursor.read_batch(2, usize::MAX).unwrap();
+    cursor.commit(batch.last().unwrap().seq).unwrap();
+    let (status, metrics) = get(address, "GET /metrics").await;
+    assert_eq!(status, 200);
+    for line in [
+        "auditship_events_read_total 5",
+        "auditship_bytes_read_total 500",
+        "auditship_events_quarantined_total 1",
+        "auditship_events_journaled_total 5",
+        "auditship_journal_next_seq 6",
+        "auditship_journal_full 0",
+        "auditship_sink_backlog_events{sink=\"out\"} 3",
+        "auditship_sink_backlog_events{sink=\"with \\\"quote\"} 0",
+        "# TYPE auditship_journal_fsyncs_total counter",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} missing in:\n{metrics}"
+        );
+    }
+    let (status, body) = get(address, "GET /status").await;
+    assert_eq!(status, 200);
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status["events"]["journaled"], 5);
+    assert_eq!(status["sinks"][0]["id"], "out");
+    assert_eq!(status["sinks"][0]["backlog_events"], 3);
+    assert_eq!(status["ready"], true);
+
+    trigger.fire();
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_taken_address_is_refused_with_what_to_do() {
+    let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let error = bind(&address).await.unwrap_err();
+    assert!(
+        error.contains(&address) && error.contains("choose another port"),
+        "{error}"
+    );
+}
