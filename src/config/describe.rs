@@ -9,6 +9,7 @@
 
 use std::fmt::Write;
 
+use super::syslog_sink_types::*;
 use super::types::*;
 use super::units::{format_duration, format_size};
 
@@ -94,6 +95,7 @@ impl Config {
                 SinkKind::SplunkHec(hec) => describe_splunk_hec(&mut out, hec),
                 SinkKind::GcpLogging(gcp) => describe_gcp_logging(&mut out, gcp),
                 SinkKind::Elasticsearch(es) => describe_elasticsearch(&mut out, es),
+                SinkKind::Syslog(syslog) => describe_syslog(&mut out, syslog),
                 SinkKind::Console(console) => {
                     let _ = write!(
                         out,
@@ -276,6 +278,35 @@ fn describe_elasticsearch(out: &mut String, es: &ElasticsearchSinkConfig) {
         format_duration(es.request_timeout),
     );
     describe_tls(out, &es.tls);
+}
+
+fn describe_syslog(out: &mut String, syslog: &SyslogSinkConfig) {
+    let _ = write!(
+        out,
+        " address={} protocol={} encoding={} facility={} request_timeout={}",
+        syslog.address,
+        syslog.protocol.name(),
+        match syslog.encoding {
+            SyslogEncoding::Rfc5424 => "rfc5424",
+            SyslogEncoding::Cef => "cef",
+            SyslogEncoding::Json => "json",
+        },
+        syslog.facility,
+        format_duration(syslog.request_timeout),
+    );
+    match syslog.protocol {
+        SyslogProtocol::Udp => {
+            let _ = write!(out, " max_message_bytes={}", syslog.max_message_bytes);
+        }
+        _ => {
+            let framing = match syslog.framing {
+                SyslogFraming::OctetCounting => "octet_counting",
+                SyslogFraming::Newline => "newline",
+            };
+            let _ = write!(out, " framing={framing}");
+        }
+    }
+    describe_tls(out, &syslog.tls);
 }
 
 fn list(items: &[String]) -> String {

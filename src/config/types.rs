@@ -142,6 +142,7 @@ pub enum SinkKind {
     SplunkHec(SplunkHecSinkConfig),
     GcpLogging(GcpLoggingSinkConfig),
     Elasticsearch(ElasticsearchSinkConfig),
+    Syslog(super::syslog_sink_types::SyslogSinkConfig),
 }
 
 impl SinkKind {
@@ -154,6 +155,7 @@ impl SinkKind {
             SinkKind::SplunkHec(_) => "splunk_hec",
             SinkKind::GcpLogging(_) => "gcp_logging",
             SinkKind::Elasticsearch(_) => "elasticsearch",
+            SinkKind::Syslog(_) => "syslog",
         }
     }
 }

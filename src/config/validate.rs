@@ -29,11 +29,13 @@ use super::raw::{
     RawGcpResource, RawHttpSink, RawJournal, RawRateLimit, RawRetry, RawSinkShared, RawTls,
     SINK_SHARED_KEYS,
 };
-use super::raw_elasticsearch::RawElasticsearchSink;
+use super::raw_sinks::{RawElasticsearchSink, RawSyslogSink};
+use super::syslog_sink_types::SyslogProtocol;
 use super::types::*;
 use super::units::{parse_duration, parse_size, NumberOrText};
 
 mod elasticsearch;
+mod syslog_sink;
 
 /// Default `data_dir`.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/auditship";
@@ -48,8 +50,9 @@ pub(crate) const SINK_TYPES_AVAILABLE: &[&str] = &[
     "gcp_logging",
     "datadog_logs",
     "elasticsearch",
+    "syslog",
 ];
-const SINK_TYPES_LATER: &[&str] = &["syslog", "nats", "postgres"];
+const SINK_TYPES_LATER: &[&str] = &["nats", "postgres"];
 /// The `type` values of one kind of component, and how to refuse others.
 struct ComponentTypes {
     available: &'static [&'static str],
@@ -774,6 +777,13 @@ impl Validator {
                     None
                 }
             },
+            "syslog" => match read::<RawSyslogSink>(&specific_node, &path) {
+                Ok(raw) => self.syslog_sink(&path, raw).map(SinkKind::Syslog),
+                Err(error) => {
+                    self.read_problem(error, SINK_SHARED_KEYS);
+                    None
+                }
+            },
             _ => match read::<RawConsoleSink>(&specific_node, &path) {
                 Ok(raw) => {
                     let stream = self.choice(
@@ -832,6 +842,18 @@ impl Validator {
         }
         if let Some(SinkKind::Elasticsearch(es)) = &mut sink_kind {
             es.tls = tls.clone();
+        }
+        if let (Some(SinkKind::Syslog(syslog)), Some(written)) = (&mut sink_kind, &shared.tls) {
+            if syslog.protocol != SyslogProtocol::Tls && tls != TlsConfig::default() {
+                self.invalid(
+                    written.at(),
+                    &path,
+                    "tls",
+                    "applies to protocol = \"tls\" only (use protocol = \"tls\" or remove tls)"
+                        .into(),
+                );
+            }
+            syslog.tls = tls.clone();
         }
         if let (Some(SinkKind::Http(http)), Some(written)) = (&mut sink_kind, &shared.tls) {
             let plain_http = http

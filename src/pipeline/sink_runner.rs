@@ -301,6 +301,7 @@ impl SinkTask {
             Sink::GcpLogging(gcp) => gcp.send(lines).await,
             Sink::DatadogLogs(datadog) => datadog.send(lines).await,
             Sink::Elasticsearch(es) => es.send(lines).await,
+            Sink::Syslog(syslog) => syslog.send(lines).await,
             local => tokio::task::block_in_place(|| local.write_batch(lines)).map_err(|e| {
                 DeliveryError::Retryable {
                     reason: e.to_string(),

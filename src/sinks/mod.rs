@@ -11,10 +11,12 @@ pub mod compress;
 pub mod console;
 pub mod datadog_logs;
 pub mod elasticsearch;
+pub mod event_text;
 pub mod file;
 pub mod gcp_logging;
 pub mod http;
 pub mod splunk_hec;
+pub mod syslog;
 
 use crate::config::{SinkConfig, SinkKind};
 
@@ -25,6 +27,7 @@ pub use file::FileSink;
 pub use gcp_logging::GcpLoggingSink;
 pub use http::{classify_response, parse_retry_after, DeliveryError, HttpSink};
 pub use splunk_hec::SplunkHecSink;
+pub use syslog::SyslogSink;
 
 /// Why a batch could not be delivered. Every variant is retried by the
 /// runner after a back-off; the message says what the operator can fix.
@@ -83,6 +86,8 @@ pub enum Sink {
     DatadogLogs(Box<DatadogLogsSink>),
     /// Boxed like `Http`.
     Elasticsearch(Box<ElasticsearchSink>),
+    /// Boxed like `Http`.
+    Syslog(Box<SyslogSink>),
 }
 
 impl Sink {
@@ -100,6 +105,7 @@ impl Sink {
             SinkKind::Elasticsearch(es) => {
                 Sink::Elasticsearch(Box::new(ElasticsearchSink::new(es)?))
             }
+            SinkKind::Syslog(syslog) => Sink::Syslog(Box::new(SyslogSink::new(syslog)?)),
         })
     }
 
@@ -114,7 +120,8 @@ impl Sink {
             | Sink::SplunkHec(_)
             | Sink::GcpLogging(_)
             | Sink::DatadogLogs(_)
-            | Sink::Elasticsearch(_) => Ok(None),
+            | Sink::Elasticsearch(_)
+            | Sink::Syslog(_) => Ok(None),
         }
     }
 
@@ -130,7 +137,8 @@ impl Sink {
             | Sink::SplunkHec(_)
             | Sink::GcpLogging(_)
             | Sink::DatadogLogs(_)
-            | Sink::Elasticsearch(_) => Err(SinkError::HttpSetup {
+            | Sink::Elasticsearch(_)
+            | Sink::Syslog(_) => Err(SinkError::HttpSetup {
                 reason: "a network sink is sent with its async send(), not write_batch".into(),
             }),
         }

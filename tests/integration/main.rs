@@ -13,6 +13,8 @@ mod gcp_emulator;
 mod gen_audit;
 #[path = "../support/http_receiver.rs"]
 mod http_receiver;
+#[path = "../support/rsyslog.rs"]
+mod rsyslog;
 #[path = "../support/splunk_emulator.rs"]
 mod splunk_emulator;
 mod support;
@@ -29,3 +31,4 @@ mod http_delivery;
 mod journal_durability;
 mod restarts;
 mod splunk_hec;
+mod syslog_sink;

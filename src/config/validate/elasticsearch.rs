@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 
 use super::super::located::Located;
-use super::super::raw_elasticsearch::RawElasticsearchSink;
+use super::super::raw_sinks::RawElasticsearchSink;
 use super::Validator;
 use crate::config::types::*;
 

@@ -36,6 +36,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
+pub use crate::sinks::event_text::sentence;
+use crate::sinks::event_text::text;
+
 /// Datadog's limit for one log, as an upper bound (1 MB, decimal).
 pub const MAX_LOG_BYTES: usize = 1_000_000;
 /// Older events are "late" (Datadog's window is 18 h; 10 min margin).
@@ -291,39 +294,4 @@ fn standard_attributes(event: &Map<String, Value>, log: &mut Map<String, Value>)
     if !evt.is_empty() {
         log.insert("evt".into(), Value::Object(evt));
     }
-}
-
-/// "ACTOR ACTION RESOURCE: OUTCOME", e.g. "alice release.deploy release
-/// rel-42: success". ACTOR is the name, else the id, else the actor type;
-/// RESOURCE is the type and the name or id, left out when absent.
-pub fn sentence(event: &Map<String, Value>) -> String {
-    let actor = text(event, &["actor", "name"])
-        .or_else(|| text(event, &["actor", "id"]))
-        .or_else(|| text(event, &["actor", "type"]))
-        .unwrap_or_else(|| "unknown".into());
-    let action = text(event, &["action"]).unwrap_or_else(|| "unknown".into());
-    let resource = [
-        text(event, &["resource", "type"]),
-        text(event, &["resource", "name"]).or_else(|| text(event, &["resource", "id"])),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
-    let outcome = text(event, &["outcome"]).unwrap_or_else(|| "unknown".into());
-    if resource.is_empty() {
-        format!("{actor} {action}: {outcome}")
-    } else {
-        format!("{actor} {action} {resource}: {outcome}")
-    }
-}
-
-/// The string at a path of object keys.
-fn text(map: &Map<String, Value>, path: &[&str]) -> Option<String> {
-    let (first, rest) = path.split_first()?;
-    let mut value = map.get(*first)?;
-    for key in rest {
-        value = value.get(key)?;
-    }
-    value.as_str().map(str::to_string)
 }

@@ -98,7 +98,11 @@ pub(crate) fn build_client_with_proxy(
         .build(connector))
 }
 
-fn client_tls_config(tls: &TlsConfig, https: bool, host: &str) -> Result<ClientConfig, SinkError> {
+pub(crate) fn client_tls_config(
+    tls: &TlsConfig,
+    https: bool,
+    host: &str,
+) -> Result<ClientConfig, SinkError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

@@ -1,4 +1,4 @@
-//! `[sinks.ID]` with `type = "elasticsearch"`, as written.
+//! Network sinks added after the first ones (`elasticsearch`, `syslog`), as written.
 
 use serde::Deserialize;
 
@@ -33,5 +33,28 @@ pub(crate) struct RawElasticsearchSink {
     /// Most bytes of one `_bulk` body before compression. Default `"10MiB"`.
     pub max_request_bytes: Option<Located<NumberOrText>>,
     /// Longest wait for one request. Default `"30s"`.
+    pub request_timeout: Option<Located<NumberOrText>>,
+}
+
+/// `[sinks.ID]` with `type = "syslog"`: RFC 5424 messages over TCP, TLS or
+/// UDP.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSyslogSink {
+    /// `host:port` of the receiver, e.g. `"siem.example.com:6514"`. Required.
+    pub address: Located<String>,
+    /// `"tls"` (default), `"tcp"` or `"udp"`.
+    pub protocol: Option<Located<String>>,
+    /// `"octet_counting"` (default) or `"newline"`; streams only.
+    pub framing: Option<Located<String>>,
+    /// `"rfc5424"` (default), `"cef"` or `"json"`.
+    pub encoding: Option<Located<String>>,
+    /// Facility name, e.g. `"authpriv"` (default), `"log_audit"`, `"local0"`.
+    pub facility: Option<Located<String>>,
+    /// Private enterprise number of the SD-ID `audit@N`. Default `32473`.
+    pub enterprise_number: Option<Located<i64>>,
+    /// Largest UDP message. Default `"2KiB"` (RFC 5426).
+    pub max_message_bytes: Option<Located<NumberOrText>>,
+    /// Longest wait to connect or write one batch. Default `"30s"`.
     pub request_timeout: Option<Located<NumberOrText>>,
 }
