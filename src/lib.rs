@@ -21,3 +21,4 @@ pub mod shutdown;
 pub mod sinks;
 pub mod sources;
 pub mod status;
+pub mod systemd_notify;

@@ -163,17 +163,25 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
 /// on disk is consistent at every instant, so this loses nothing).
 async fn forward_signals(trigger: shutdown::ShutdownTrigger) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
     ) else {
         tracing::error!("Cannot install signal handlers; stop the agent with SIGKILL.");
         return;
     };
-    for round in 0.. {
+    let mut round = 0;
+    loop {
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
+            // `systemctl reload` sends SIGHUP (ExecReload= in the unit);
+            // unhandled, it would kill the agent. Reload is not there yet.
+            _ = hup.recv() => {
+                tracing::warn!("SIGHUP: reloading the configuration is not supported yet; restart the agent to apply changes.");
+                continue;
+            }
         }
         if round == 0 {
             tracing::info!("Stop signal received; shutting down (send it again to exit at once).");
@@ -184,6 +192,7 @@ async fn forward_signals(trigger: shutdown::ShutdownTrigger) {
             );
             std::process::exit(130);
         }
+        round += 1;
     }
 }
 

@@ -127,9 +127,18 @@ pub async fn run(
         "auditship is running."
     );
     ready.store(true, Ordering::Relaxed);
+    // Journal recovered, cursors and sources open: tell systemd (no-op outside it).
+    let notifier = std::sync::Arc::new(crate::systemd_notify::SystemdNotifier::from_env());
+    notifier.ready(&format!(
+        "Running: {} sources, {} sinks.",
+        config.sources.len(),
+        config.sinks.len()
+    ));
+    let _watchdog = notifier.spawn_watchdog(shutdown.clone());
 
     let summary = options.summary_interval.map(|every| {
         let stats = stats.clone();
+        let notifier = notifier.clone();
         let mut stop = shutdown.clone();
         tokio::spawn(async move {
             let mut previous = stats.snapshot();
@@ -140,10 +149,9 @@ pub async fn run(
                     _ = stop.recv() => return,
                 }
                 let now = stats.snapshot();
-                tracing::info!(
-                    "{}",
-                    now.summary_line(&previous, at.elapsed().as_secs_f64())
-                );
+                let line = now.summary_line(&previous, at.elapsed().as_secs_f64());
+                notifier.status(&line);
+                tracing::info!("{line}");
                 previous = now;
                 at = Instant::now();
             }
@@ -152,6 +160,7 @@ pub async fn run(
 
     shutdown.recv().await;
     ready.store(false, Ordering::Relaxed);
+    notifier.stopping("Stopping: draining sinks.");
     tracing::info!("Stopping: sources first, then sinks drain, then the journal closes.");
     let sources_done = async {
         for handle in source_handles {
