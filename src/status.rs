@@ -135,6 +135,14 @@ pub fn collect(config: &Config) -> Result<StatusReport, StatusError> {
                     files: positions.iter().map(file_status).collect(),
                 });
             }
+            // Socket sources keep no position: what they acknowledged is
+            // in the journal.
+            SourceKind::Unix(_) | SourceKind::Syslog(_) | SourceKind::Http(_) => {
+                report.sources.push(SourceStatus {
+                    id: source.id.clone(),
+                    files: Vec::new(),
+                });
+            }
         }
     }
     Ok(report)

@@ -60,11 +60,54 @@ impl Config {
                         format_duration(file.glob_interval),
                         file.keep_raw,
                     );
-                    if let FormatConfig::Json { map } = &file.format {
-                        for (field, path) in map {
-                            let _ = write!(out, " map.{field}={path}");
+                    describe_map(&mut out, &file.format);
+                }
+                SourceKind::Unix(unix) => {
+                    let _ = write!(
+                        out,
+                        " path={} mode={} socket_mode={:04o}",
+                        unix.path.display(),
+                        match unix.mode {
+                            UnixMode::Stream => "stream",
+                            UnixMode::Datagram => "datagram",
+                        },
+                        unix.socket_mode,
+                    );
+                    for (key, ids) in [
+                        ("allow_uids", &unix.allow_uids),
+                        ("allow_gids", &unix.allow_gids),
+                    ] {
+                        if let Some(ids) = ids {
+                            let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+                            let _ = write!(out, " {key}=[{}]", ids.join(","));
                         }
                     }
+                    describe_socket(&mut out, &unix.common);
+                }
+                SourceKind::Syslog(syslog) => {
+                    let _ = write!(
+                        out,
+                        " address={} protocol={}",
+                        syslog.address,
+                        syslog.protocol.name()
+                    );
+                    describe_server_tls(&mut out, syslog.tls.as_ref());
+                    describe_socket(&mut out, &syslog.common);
+                }
+                SourceKind::Http(http) => {
+                    let _ = write!(
+                        out,
+                        " address={} token={} max_body_bytes={}",
+                        http.address,
+                        if http.token.is_some() {
+                            "<secret>"
+                        } else {
+                            "none"
+                        },
+                        format_size(http.max_body_bytes as u64),
+                    );
+                    describe_server_tls(&mut out, http.tls.as_ref());
+                    describe_socket(&mut out, &http.common);
                 }
             }
             out.push('\n');
@@ -311,4 +354,39 @@ fn describe_syslog(out: &mut String, syslog: &SyslogSinkConfig) {
 
 fn list(items: &[String]) -> String {
     format!("[{}]", items.join(", "))
+}
+
+fn describe_map(out: &mut String, format: &FormatConfig) {
+    if let FormatConfig::Json { map } = format {
+        for (field, path) in map {
+            let _ = write!(out, " map.{field}={path}");
+        }
+    }
+}
+
+fn describe_socket(out: &mut String, common: &SocketCommon) {
+    let _ = write!(
+        out,
+        " format={} keep_raw={} max_frame_bytes={} max_connections={} idle_timeout={}",
+        common.format.name(),
+        common.keep_raw,
+        format_size(common.max_frame_bytes as u64),
+        common.max_connections,
+        format_duration(common.idle_timeout),
+    );
+    describe_map(out, &common.format);
+}
+
+fn describe_server_tls(out: &mut String, tls: Option<&ServerTlsConfig>) {
+    if let Some(tls) = tls {
+        let _ = write!(
+            out,
+            " tls.cert={} tls.key={}",
+            tls.cert.display(),
+            tls.key.display()
+        );
+        if let Some(ca) = &tls.client_ca {
+            let _ = write!(out, " tls.client_ca={}", ca.display());
+        }
+    }
 }

@@ -95,11 +95,11 @@ pub enum Reason {
         message: String,
     },
     #[error(
-        "source type \"{kind}\" is not available in this version of auditship (supported: file)"
+        "source type \"{kind}\" is not available in this version of auditship (supported: file, unix, syslog, http)"
     )]
     SourceTypeUnavailable { kind: String },
     #[error(
-        "unknown source type \"{kind}\" (supported: file){}",
+        "unknown source type \"{kind}\" (supported: file, unix, syslog, http){}",
         DidYouMean(suggestion)
     )]
     UnknownSourceType {

@@ -25,6 +25,8 @@ mod located;
 mod raw;
 mod raw_sinks;
 mod syslog_sink_types;
+mod raw_sources;
+mod socket_types;
 mod types;
 mod units;
 mod validate;
@@ -37,5 +39,7 @@ pub use types::*;
 pub use units::{format_duration, format_size};
 pub use validate::{DEFAULT_DATA_DIR, MAPPABLE_FIELDS};
 
+#[cfg(test)]
+mod socket_tests;
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+pub use super::socket_types::SyslogProtocol;
 use super::types::TlsConfig;
 
 /// `type = "syslog"`: RFC 5424 messages to a SIEM or relay.
@@ -22,23 +23,6 @@ pub struct SyslogSinkConfig {
     /// Longest wait to connect or to write one batch.
     pub request_timeout: Duration,
     pub tls: TlsConfig,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyslogProtocol {
-    Tcp,
-    Tls,
-    Udp,
-}
-
-impl SyslogProtocol {
-    pub fn name(self) -> &'static str {
-        match self {
-            SyslogProtocol::Tcp => "tcp",
-            SyslogProtocol::Tls => "tls",
-            SyslogProtocol::Udp => "udp",
-        }
-    }
 }
 
 /// How messages are delimited on a stream (RFC 6587).

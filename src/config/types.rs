@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use super::socket_types::*;
+
 /// A whole agent configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -68,6 +70,9 @@ pub struct SourceConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceKind {
     File(FileSourceConfig),
+    Unix(UnixSourceConfig),
+    Syslog(SyslogSourceConfig),
+    Http(HttpSourceConfig),
 }
 
 impl SourceKind {
@@ -75,6 +80,9 @@ impl SourceKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             SourceKind::File(_) => "file",
+            SourceKind::Unix(_) => "unix",
+            SourceKind::Syslog(_) => "syslog",
+            SourceKind::Http(_) => "http",
         }
     }
 }

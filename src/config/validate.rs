@@ -23,6 +23,7 @@ use super::document::{Entry, Node, Span, Value};
 use super::error::{closest, Reason};
 use super::located::{read, DeError, DeErrorKind, Located};
 use super::raw::RawDatadogLogsSink;
+use super::raw::RawFieldMap;
 use super::raw::RawSplunkHecSink;
 use super::raw::{
     RawAdmin, RawBatch, RawConfig, RawConsoleSink, RawFileSink, RawFileSource, RawGcpLoggingSink,
@@ -36,12 +37,14 @@ use super::units::{parse_duration, parse_size, NumberOrText};
 
 mod elasticsearch;
 mod syslog_sink;
+mod socket_values;
+mod sources;
 
 /// Default `data_dir`.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/auditship";
 
-const SOURCE_TYPES_AVAILABLE: &[&str] = &["file"];
-const SOURCE_TYPES_LATER: &[&str] = &["unix", "syslog", "http"];
+const SOURCE_TYPES_AVAILABLE: &[&str] = &["file", "unix", "syslog", "http"];
+const SOURCE_TYPES_LATER: &[&str] = &[];
 pub(crate) const SINK_TYPES_AVAILABLE: &[&str] = &[
     "file",
     "console",
@@ -515,18 +518,32 @@ impl Validator {
         let (kind, kind_span) = self.component_type(entry, "sources")?;
         self.offered_type(kind, kind_span.start, &SOURCE_TYPES)?;
         let path = path_of(&["sources", id]);
-        let raw = match read::<RawFileSource>(&entry.value, &path) {
-            Ok(raw) => raw,
-            Err(error) => {
-                self.read_problem(error, &[]);
-                return None;
+        let kind = match kind {
+            "file" => {
+                let raw = self.read_component(entry, &path)?;
+                SourceKind::File(self.file_source(id, &path, raw)?)
             }
+            _ => self.socket_source(id, kind, entry, &path)?,
         };
-        let file = self.file_source(id, &path, raw)?;
         Some(SourceConfig {
             id: id.to_string(),
-            kind: SourceKind::File(file),
+            kind,
         })
+    }
+
+    /// Reads a component table into its raw struct, or records the problem.
+    fn read_component<T: serde::de::DeserializeOwned>(
+        &mut self,
+        entry: &Entry,
+        path: &[String],
+    ) -> Option<T> {
+        match read::<T>(&entry.value, path) {
+            Ok(raw) => Some(raw),
+            Err(error) => {
+                self.read_problem(error, &[]);
+                None
+            }
+        }
     }
 
     fn file_source(
@@ -546,7 +563,7 @@ impl Validator {
         }
         let include = self.patterns(table, "include", &raw.include.value);
         let exclude = self.patterns(table, "exclude", raw.exclude.as_deref().unwrap_or(&[]));
-        let format = self.format(id, table, &raw);
+        let format = self.format(id, table, &raw.format, &raw.map, "json");
         let start_at = self.choice(
             table,
             "start_at",
@@ -614,9 +631,16 @@ impl Validator {
         patterns.iter().map(|p| p.value.clone()).collect()
     }
 
-    fn format(&mut self, id: &str, table: &[String], raw: &RawFileSource) -> Option<FormatConfig> {
-        let name = raw.format.as_ref().map_or("json", |f| f.value.as_str());
-        let at = raw.format.as_ref().map_or(0, |f| f.at());
+    fn format(
+        &mut self,
+        id: &str,
+        table: &[String],
+        format: &Option<Located<String>>,
+        field_map: &Option<Located<RawFieldMap>>,
+        default: &str,
+    ) -> Option<FormatConfig> {
+        let name = format.as_ref().map_or(default, |f| f.value.as_str());
+        let at = format.as_ref().map_or(0, |f| f.at());
         if FORMATS_LATER.contains(&name) {
             self.push(
                 at,
@@ -638,7 +662,7 @@ impl Validator {
             return None;
         }
         if name == "raw" {
-            if let Some(map) = &raw.map {
+            if let Some(map) = field_map {
                 self.push(
                     map.at(),
                     Reason::MapNeedsJson {
@@ -652,7 +676,7 @@ impl Validator {
         }
         let mut map = Vec::new();
         let map_table: Vec<String> = table.iter().cloned().chain(["map".to_string()]).collect();
-        for (field, path) in raw.map.iter().flat_map(|m| &m.value.0) {
+        for (field, path) in field_map.iter().flat_map(|m| &m.value.0) {
             let Some(path) = path else {
                 self.invalid(
                     field.at(),

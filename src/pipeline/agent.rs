@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 use super::file_source::{FileSourceTask, JournaledPositions};
 use super::journal_record;
 use super::sink_runner::SinkTask;
+use super::socket_source::SocketSourceTask;
+use super::source_task::SourceTask;
 use super::stats::PipelineStats;
 use super::PipelineError;
 use crate::config::{Config, SourceKind};
@@ -84,16 +86,23 @@ pub async fn run(
     let mut sources = Vec::with_capacity(config.sources.len());
     for source in &config.sources {
         match &source.kind {
-            SourceKind::File(file) => sources.push(FileSourceTask::build(
+            SourceKind::File(file) => {
+                sources.push(SourceTask::File(Box::new(FileSourceTask::build(
+                    &source.id,
+                    file,
+                    &config.host,
+                    data_dir
+                        .join("checkpoints")
+                        .join(format!("{}.json", source.id)),
+                    journaled.remove(&source.id).unwrap_or_default(),
+                    config.journal.max_bytes,
+                )?)))
+            }
+            other => sources.push(SourceTask::Socket(Box::new(SocketSourceTask::build(
                 &source.id,
-                file,
+                other,
                 &config.host,
-                data_dir
-                    .join("checkpoints")
-                    .join(format!("{}.json", source.id)),
-                journaled.remove(&source.id).unwrap_or_default(),
-                config.journal.max_bytes,
-            )?),
+            )?))),
         }
     }
 

@@ -8,9 +8,12 @@
 mod agent;
 mod dead_letter;
 mod encoded_event;
+mod entry_source;
 mod file_source;
 pub mod journal_record;
 mod sink_runner;
+mod socket_source;
+mod source_task;
 mod stats;
 
 pub use agent::{run, RunOptions};

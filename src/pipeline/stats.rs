@@ -23,6 +23,8 @@ struct Counters {
     events_written: AtomicU64,
     sink_errors: AtomicU64,
     dead_lettered: AtomicU64,
+    refused: AtomicU64,
+    dropped: AtomicU64,
 }
 
 /// A point-in-time copy of the counters.
@@ -35,6 +37,10 @@ pub struct StatsSnapshot {
     pub events_written: u64,
     pub sink_errors: u64,
     pub dead_lettered: u64,
+    /// Socket peers or HTTP requests refused (credentials, token).
+    pub refused: u64,
+    /// Datagrams received but not stored (journal full).
+    pub dropped: u64,
 }
 
 impl PipelineStats {
@@ -67,6 +73,14 @@ impl PipelineStats {
             .fetch_add(events, Ordering::Relaxed);
     }
 
+    pub fn record_refused(&self, count: u64) {
+        self.inner.refused.fetch_add(count, Ordering::Relaxed);
+    }
+
+    pub fn record_dropped(&self, count: u64) {
+        self.inner.dropped.fetch_add(count, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> StatsSnapshot {
         let c = &self.inner;
         StatsSnapshot {
@@ -77,6 +91,8 @@ impl PipelineStats {
             events_written: c.events_written.load(Ordering::Relaxed),
             sink_errors: c.sink_errors.load(Ordering::Relaxed),
             dead_lettered: c.dead_lettered.load(Ordering::Relaxed),
+            refused: c.refused.load(Ordering::Relaxed),
+            dropped: c.dropped.load(Ordering::Relaxed),
         }
     }
 }
@@ -85,7 +101,7 @@ impl StatsSnapshot {
     /// The summary line: totals, and rates since `previous` over `secs`.
     pub fn summary_line(&self, previous: &StatsSnapshot, secs: f64) -> String {
         let rate = |now: u64, before: u64| (now.saturating_sub(before)) as f64 / secs.max(0.001);
-        format!(
+        let line = format!(
             "events read {} ({:.0}/s), journaled {}, written {} ({:.0}/s), quarantined {}, sink errors {}, dead-lettered {}",
             self.events_read,
             rate(self.events_read, previous.events_read),
@@ -95,12 +111,21 @@ impl StatsSnapshot {
             self.quarantined,
             self.sink_errors,
             self.dead_lettered,
-        )
+        );
+        line + &self.socket_counts()
+    }
+
+    /// Refused peers and dropped datagrams, shown only once there are any.
+    fn socket_counts(&self) -> String {
+        if self.refused == 0 && self.dropped == 0 {
+            return String::new();
+        }
+        format!(", refused {}, dropped {}", self.refused, self.dropped)
     }
 
     /// The totals alone, for the last line at shutdown.
     pub fn totals_line(&self) -> String {
-        format!(
+        let line = format!(
             "events read {}, journaled {}, written {}, quarantined {}, sink errors {}, dead-lettered {}",
             self.events_read,
             self.events_journaled,
@@ -108,7 +133,8 @@ impl StatsSnapshot {
             self.quarantined,
             self.sink_errors,
             self.dead_lettered,
-        )
+        );
+        line + &self.socket_counts()
     }
 }
 

@@ -15,6 +15,7 @@ mod gen_audit;
 mod http_receiver;
 #[path = "../support/rsyslog.rs"]
 mod rsyslog;
+mod socket_support;
 #[path = "../support/splunk_emulator.rs"]
 mod splunk_emulator;
 mod support;
@@ -29,8 +30,11 @@ mod end_to_end;
 mod file_rotation;
 mod gcp_logging;
 mod http_delivery;
+mod http_source;
 mod journal_durability;
 mod restarts;
 mod splunk_hec;
 mod syslog_sink;
 mod systemd_notify;
+mod syslog_source;
+mod unix_source;
