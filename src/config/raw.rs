@@ -188,14 +188,16 @@ pub(crate) struct RawSinkShared {
     pub inputs: Option<Located<Vec<Located<String>>>>,
     /// How many events go out at once.
     pub batch: Option<Located<RawBatch>>,
-    /// Retry schedule for failed deliveries. Checked, no effect yet.
+    /// Retry schedule for failed deliveries.
     pub retry: Option<Located<RawRetry>>,
-    /// Delivery rate cap. Checked, no effect yet.
+    /// Delivery rate cap.
     pub rate_limit: Option<Located<RawRateLimit>>,
     /// Write permanently rejected events under `data_dir/dead/`. Default
-    /// `true`. Checked, no effect yet.
-    #[allow(dead_code)] // accepted and type-checked; nothing reads it yet
+    /// `true`; `false` drops them (counted and warned about): data is lost.
     pub dead_letter: Option<Located<bool>>,
+    /// Most batches in flight at once, 1 to 64. Default `2`. Network sinks
+    /// only: `file` and `console` write one batch at a time.
+    pub concurrency: Option<Located<i64>>,
     /// TLS client settings for network sinks (`http`, `splunk_hec`,
     /// `gcp_logging`, `datadog_logs`). Checked but without effect for `file`
     /// and `console`.
@@ -211,6 +213,7 @@ pub(crate) const SINK_SHARED_KEYS: &[&str] = &[
     "retry",
     "rate_limit",
     "dead_letter",
+    "concurrency",
     "tls",
 ];
 
@@ -235,7 +238,6 @@ pub(crate) struct RawRetry {
     /// Longest wait between attempts; waits double up to it. Default `"60s"`.
     pub max: Option<Located<NumberOrText>>,
     /// Randomize waits to avoid synchronized retries. Default `true`.
-    #[allow(dead_code)] // accepted and type-checked; nothing reads it yet
     pub jitter: Option<Located<bool>>,
     /// Give up (dead-letter) after retrying this long. Default: retry forever.
     pub max_elapsed: Option<Located<NumberOrText>>,

@@ -221,6 +221,7 @@ stream = "stderr"
                     max_bytes: 512 << 10,
                     timeout: Duration::from_secs(2),
                 },
+                delivery: DeliveryConfig::default(),
             },
             SinkConfig {
                 id: "screen".into(),
@@ -229,6 +230,7 @@ stream = "stderr"
                     stream: ConsoleStream::Stderr,
                 }),
                 batch: BatchConfig::default(),
+                delivery: DeliveryConfig::default(),
             },
         ],
     };
@@ -524,6 +526,50 @@ fn shared_sink_keys_for_later_are_shape_checked() {
     assert_eq!(
         problem(&text),
         "auditship.toml:8:24: unknown key \"insecure\" in [sinks.out.tls]"
+    );
+}
+
+#[test]
+fn delivery_keys_reach_the_typed_config() {
+    let text = format!(
+        "{MINIMAL}retry = {{ initial = \"50ms\", max = \"300ms\", jitter = false, max_elapsed = \"10m\" }}\nrate_limit = {{ events_per_second = 2000 }}\ndead_letter = false\nconcurrency = 8\n"
+    );
+    let config = load_text(&text).unwrap();
+    assert_eq!(
+        config.sinks[0].delivery,
+        DeliveryConfig {
+            retry: RetryConfig {
+                initial: Duration::from_millis(50),
+                max: Duration::from_millis(300),
+                jitter: false,
+                max_elapsed: Some(Duration::from_secs(600)),
+            },
+            events_per_second: std::num::NonZeroU32::new(2000),
+            dead_letter: false,
+            concurrency: 8,
+        }
+    );
+    let text = format!("{MINIMAL}rate_limit = {{ events_per_second = 0 }}\n");
+    assert_eq!(
+        load_text(&text).unwrap().sinks[0].delivery,
+        DeliveryConfig::default()
+    );
+}
+
+#[test]
+fn concurrency_out_of_range_is_refused_at_its_line() {
+    for (value, column) in [("0", 15), ("65", 15)] {
+        let text = format!("{MINIMAL}concurrency = {value}\n");
+        assert_eq!(
+            problem(&text),
+            format!("auditship.toml:8:{column}: invalid \"concurrency\" in [sinks.out]: {value} is out of range: write a number of requests in flight from 1 to 64")
+        );
+    }
+    let text = format!("{MINIMAL}concurrency = \"4\"\n");
+    assert!(
+        problem(&text).contains("must be an integer"),
+        "{}",
+        problem(&text)
     );
 }
 

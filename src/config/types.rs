@@ -139,6 +139,8 @@ pub struct SinkConfig {
     pub inputs: Vec<String>,
     pub kind: SinkKind,
     pub batch: BatchConfig,
+    /// Retry, rate limit, dead-lettering and concurrency.
+    pub delivery: DeliveryConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -456,4 +458,54 @@ pub enum ElasticsearchAuth {
     /// `Authorization: ApiKey <key>`: the base64 `id:api_key` the create
     /// API key call returns as `encoded`.
     ApiKey(Secret),
+}
+
+/// Shared by every sink: what the runner does with a batch besides sending
+/// it (keys `retry`, `rate_limit`, `dead_letter`, `concurrency`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryConfig {
+    pub retry: RetryConfig,
+    /// Most events sent per second; `None`: no limit.
+    pub events_per_second: Option<std::num::NonZeroU32>,
+    /// Permanently refused events go to `data_dir/dead/`; when false they
+    /// are dropped (counted and warned about).
+    pub dead_letter: bool,
+    /// Most batches in flight at once (network sinks; local sinks write one
+    /// batch at a time whatever this says). 1..=64.
+    pub concurrency: usize,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            retry: RetryConfig::default(),
+            events_per_second: None,
+            dead_letter: true,
+            concurrency: 2,
+        }
+    }
+}
+
+/// The back-off between attempts at one batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryConfig {
+    /// Ceiling of the first wait; it doubles after each failure.
+    pub initial: Duration,
+    /// Largest ceiling of a wait (a server's `Retry-After` may ask longer).
+    pub max: Duration,
+    /// Full jitter: each wait is uniform below its ceiling.
+    pub jitter: bool,
+    /// Give up on a batch failing retryably for this long; `None`: never.
+    pub max_elapsed: Option<Duration>,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            initial: Duration::from_millis(200),
+            max: Duration::from_secs(60),
+            jitter: true,
+            max_elapsed: None,
+        }
+    }
 }

@@ -36,9 +36,9 @@ use super::types::*;
 use super::units::{parse_duration, parse_size, NumberOrText};
 
 mod elasticsearch;
-mod syslog_sink;
 mod socket_values;
 mod sources;
+mod syslog_sink;
 
 /// Default `data_dir`.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/auditship";
@@ -834,12 +834,7 @@ impl Validator {
             Some(batch) => self.batch(&path, &batch.value),
             None => BatchConfig::default(),
         };
-        if let Some(retry) = &shared.retry {
-            self.retry(&path, &retry.value);
-        }
-        if let Some(rate_limit) = &shared.rate_limit {
-            self.rate_limit(&path, &rate_limit.value);
-        }
+        let delivery = self.delivery(&path, &shared);
         let tls = match &shared.tls {
             Some(tls) => self.tls(&path, &tls.value),
             None => TlsConfig::default(),
@@ -914,6 +909,7 @@ impl Validator {
             inputs,
             kind: sink_kind,
             batch,
+            delivery,
         })
     }
 
@@ -984,16 +980,46 @@ impl Validator {
         }
     }
 
-    fn retry(&mut self, sink: &[String], raw: &RawRetry) {
+    /// The sink keys `retry`, `rate_limit`, `dead_letter` and `concurrency`.
+    fn delivery(&mut self, sink: &[String], shared: &RawSinkShared) -> DeliveryConfig {
+        let defaults = DeliveryConfig::default();
+        let retry = match &shared.retry {
+            Some(retry) => self.retry(sink, &retry.value),
+            None => defaults.retry,
+        };
+        let events_per_second = match &shared.rate_limit {
+            Some(rate_limit) => self.rate_limit(sink, &rate_limit.value),
+            None => None,
+        };
+        let concurrency = match &shared.concurrency {
+            None => defaults.concurrency,
+            Some(n) if (1..=64).contains(&n.value) => n.value as usize,
+            Some(n) => {
+                self.invalid(
+                    n.at(),
+                    sink,
+                    "concurrency",
+                    format!(
+                        "{} is out of range: write a number of requests in flight from 1 to 64",
+                        n.value
+                    ),
+                );
+                defaults.concurrency
+            }
+        };
+        DeliveryConfig {
+            retry,
+            events_per_second,
+            dead_letter: shared.dead_letter.as_ref().is_none_or(|d| d.value),
+            concurrency,
+        }
+    }
+
+    fn retry(&mut self, sink: &[String], raw: &RawRetry) -> RetryConfig {
         let table: Vec<String> = sink.iter().cloned().chain(["retry".to_string()]).collect();
-        let initial = self.duration(
-            &table,
-            "initial",
-            &raw.initial,
-            Duration::from_millis(200),
-            true,
-        );
-        let max = self.duration(&table, "max", &raw.max, Duration::from_secs(60), true);
+        let defaults = RetryConfig::default();
+        let initial = self.duration(&table, "initial", &raw.initial, defaults.initial, true);
+        let max = self.duration(&table, "max", &raw.max, defaults.max, true);
         if let Some(max_written) = &raw.max {
             if max < initial {
                 self.invalid(
@@ -1004,31 +1030,40 @@ impl Validator {
                 );
             }
         }
-        self.duration(
-            &table,
-            "max_elapsed",
-            &raw.max_elapsed,
-            Duration::ZERO,
-            true,
-        );
+        let max_elapsed = raw.max_elapsed.is_some().then(|| {
+            self.duration(
+                &table,
+                "max_elapsed",
+                &raw.max_elapsed,
+                Duration::ZERO,
+                true,
+            )
+        });
+        RetryConfig {
+            initial,
+            max: max.max(initial),
+            jitter: raw.jitter.as_ref().is_none_or(|j| j.value),
+            max_elapsed,
+        }
     }
 
-    fn rate_limit(&mut self, sink: &[String], raw: &RawRateLimit) {
+    fn rate_limit(&mut self, sink: &[String], raw: &RawRateLimit) -> Option<std::num::NonZeroU32> {
         let table: Vec<String> = sink
             .iter()
             .cloned()
             .chain(["rate_limit".to_string()])
             .collect();
-        if let Some(rate) = &raw.events_per_second {
-            if rate.value < 0 {
-                self.invalid(
-                    rate.at(),
-                    &table,
-                    "events_per_second",
-                    "must be 0 (no limit) or more".into(),
-                );
-            }
+        let rate = raw.events_per_second.as_ref()?;
+        if rate.value < 0 {
+            self.invalid(
+                rate.at(),
+                &table,
+                "events_per_second",
+                "must be 0 (no limit) or more".into(),
+            );
+            return None;
         }
+        std::num::NonZeroU32::new(u32::try_from(rate.value).unwrap_or(u32::MAX))
     }
 
     fn tls(&mut self, sink: &[String], raw: &RawTls) -> TlsConfig {

@@ -6,6 +6,10 @@
 //! mode 0600, one line per refused event:
 //! `{"sink":…,"status":400,"response":"…","rejected_at":"…","event":{…}}`.
 //! Each write is fsynced before the sink's cursor moves past the batch.
+//! `"status": 0` marks a batch given up after `retry.max_elapsed` (no
+//! answer refused it; `response` holds the last error). With
+//! `dead_letter = false` nothing is written here: refused events are
+//! dropped and counted.
 
 use std::fs::OpenOptions;
 use std::io::Write;

@@ -6,19 +6,27 @@
 //! ordering and acknowledgement.
 
 mod agent;
+mod backoff;
+mod batch_delivery;
 mod dead_letter;
 mod encoded_event;
 mod entry_source;
+mod event_rate;
 mod file_source;
+mod in_order_commits;
 pub mod journal_record;
+mod refused_events;
 mod sink_runner;
+mod sink_stats;
 mod socket_source;
 mod source_task;
 mod stats;
 
 pub use agent::{run, RunOptions};
+pub use backoff::Backoff;
 pub use encoded_event::EncodedEvent;
-pub use sink_runner::Backoff;
+pub use in_order_commits::{BatchTicket, InOrderCommits};
+pub use sink_stats::{LatencySnapshot, SinkStats, SinkStatsSnapshot, LATENCY_BUCKETS_MS};
 pub use stats::{PipelineStats, StatsSnapshot};
 
 /// Why the agent could not start (or had to stop). Each message names the

@@ -3,10 +3,13 @@
 //!
 //! Plain atomics: updated once per batch, never per event on a shared
 //! cache line, so they cost nothing measurable. The admin endpoint will
-//! export the same numbers.
+//! export the same numbers. Per-sink delivery metrics live in
+//! [`super::sink_stats`]; this registry hands them out by sink id.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use super::sink_stats::{SinkStats, SinkStatsSnapshot};
 
 /// Counters for the whole agent. Cheap to clone (shared).
 #[derive(Debug, Default, Clone)]
@@ -25,6 +28,8 @@ struct Counters {
     dead_lettered: AtomicU64,
     refused: AtomicU64,
     dropped: AtomicU64,
+    /// One entry per sink, in the order the sinks started.
+    sinks: Mutex<Vec<SinkStats>>,
 }
 
 /// A point-in-time copy of the counters.
@@ -79,6 +84,23 @@ impl PipelineStats {
 
     pub fn record_dropped(&self, count: u64) {
         self.inner.dropped.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// The metrics of sink `id`, registered on first use.
+    pub fn sink(&self, id: &str) -> SinkStats {
+        let mut sinks = self.inner.sinks.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = sinks.iter().find(|s| s.id() == id) {
+            return existing.clone();
+        }
+        let stats = SinkStats::new(id);
+        sinks.push(stats.clone());
+        stats
+    }
+
+    /// Every sink's metrics, in the order the sinks started.
+    pub fn sink_snapshots(&self) -> Vec<SinkStatsSnapshot> {
+        let sinks = self.inner.sinks.lock().unwrap_or_else(|e| e.into_inner());
+        sinks.iter().map(SinkStats::snapshot).collect()
     }
 
     pub fn snapshot(&self) -> StatsSnapshot {
@@ -155,5 +177,17 @@ mod tests {
             line,
             "events read 10 (5/s), journaled 10, written 8 (4/s), quarantined 1, sink errors 1, dead-lettered 0"
         );
+    }
+
+    #[test]
+    fn sink_metrics_are_registered_once_per_id() {
+        let stats = PipelineStats::default();
+        stats.sink("a").record_sent(3, 30);
+        stats.sink("b").record_retry();
+        stats.sink("a").record_sent(1, 10);
+        let sinks = stats.sink_snapshots();
+        assert_eq!(sinks.len(), 2);
+        assert_eq!((sinks[0].sink.as_str(), sinks[0].events_sent), ("a", 4));
+        assert_eq!((sinks[1].sink.as_str(), sinks[1].retries), ("b", 1));
     }
 }

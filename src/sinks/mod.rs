@@ -18,6 +18,8 @@ pub mod http;
 pub mod splunk_hec;
 pub mod syslog;
 
+use std::sync::Arc;
+
 use crate::config::{SinkConfig, SinkKind};
 
 pub use console::ConsoleSink;
@@ -76,12 +78,13 @@ pub enum SinkError {
 pub enum Sink {
     File(FileSink),
     Console(ConsoleSink),
+    /// Shared (`send` takes `&self`): concurrent slots use one client, so
+    /// one connection pool.
+    Http(Arc<HttpSink>),
     /// Boxed: the client is large next to the other variants.
-    Http(Box<HttpSink>),
-    /// Boxed, like `Http`.
     SplunkHec(Box<SplunkHecSink>),
-    /// Boxed like `Http`.
-    GcpLogging(Box<GcpLoggingSink>),
+    /// Shared like `Http`, and so is its cached access token.
+    GcpLogging(Arc<GcpLoggingSink>),
     /// Boxed like `Http`.
     DatadogLogs(Box<DatadogLogsSink>),
     /// Boxed like `Http`.
@@ -96,9 +99,9 @@ impl Sink {
         Ok(match &config.kind {
             SinkKind::File(file) => Sink::File(FileSink::new(file)?),
             SinkKind::Console(console) => Sink::Console(ConsoleSink::new(console.stream)),
-            SinkKind::Http(http) => Sink::Http(Box::new(HttpSink::new(http)?)),
+            SinkKind::Http(http) => Sink::Http(Arc::new(HttpSink::new(http)?)),
             SinkKind::SplunkHec(hec) => Sink::SplunkHec(Box::new(SplunkHecSink::new(hec)?)),
-            SinkKind::GcpLogging(gcp) => Sink::GcpLogging(Box::new(GcpLoggingSink::new(gcp)?)),
+            SinkKind::GcpLogging(gcp) => Sink::GcpLogging(Arc::new(GcpLoggingSink::new(gcp)?)),
             SinkKind::DatadogLogs(datadog) => {
                 Sink::DatadogLogs(Box::new(DatadogLogsSink::new(datadog)?))
             }
@@ -106,6 +109,38 @@ impl Sink {
                 Sink::Elasticsearch(Box::new(ElasticsearchSink::new(es)?))
             }
             SinkKind::Syslog(syslog) => Sink::Syslog(Box::new(SyslogSink::new(syslog)?)),
+        })
+    }
+
+    /// Another handle on the same destination, for one more batch in
+    /// flight: it shares the connection pool (and the access token, the
+    /// acknowledgement channel) and has its own per-batch state. `None` for
+    /// local sinks, which write one batch at a time, in order.
+    pub fn fork(&self) -> Option<Sink> {
+        match self {
+            Sink::File(_) | Sink::Console(_) => None,
+            Sink::Http(http) => Some(Sink::Http(Arc::clone(http))),
+            Sink::GcpLogging(gcp) => Some(Sink::GcpLogging(Arc::clone(gcp))),
+            Sink::SplunkHec(hec) => Some(Sink::SplunkHec(Box::new(hec.fork()))),
+            Sink::DatadogLogs(datadog) => Some(Sink::DatadogLogs(Box::new(datadog.fork()))),
+            Sink::Elasticsearch(es) => Some(Sink::Elasticsearch(Box::new(es.fork()))),
+            // One connection, one batch at a time: the receiver sees events
+            // in order and at most one batch is in the TCP loss window.
+            Sink::Syslog(_) => None,
+        }
+    }
+
+    /// Sends `lines` to a network destination; `None` for local sinks
+    /// (use [`Sink::write_batch`] on a blocking thread).
+    pub async fn send(&mut self, lines: &[&[u8]]) -> Option<Result<(), DeliveryError>> {
+        Some(match self {
+            Sink::Http(http) => http.send(lines).await,
+            Sink::SplunkHec(hec) => hec.send(lines).await,
+            Sink::GcpLogging(gcp) => gcp.send(lines).await,
+            Sink::DatadogLogs(datadog) => datadog.send(lines).await,
+            Sink::Elasticsearch(es) => es.send(lines).await,
+            Sink::Syslog(syslog) => syslog.send(lines).await,
+            Sink::File(_) | Sink::Console(_) => return None,
         })
     }
 

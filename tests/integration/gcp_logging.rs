@@ -15,7 +15,11 @@ use crate::support::*;
 const SEED: u64 = 33;
 
 /// A config tailing `logs/*.log` into a `gcp_logging` sink; `auth` is the
-/// `credentials = …` or `metadata_endpoint = …` line.
+/// `credentials = …` or `metadata_endpoint = …` line. One request at a
+/// time: the emulator answers on one thread, so overlapping requests would
+/// outlast the short request_timeout and be sent again (at-least-once),
+/// which the exactly-once checks here do not allow. The driver's
+/// concurrency is tested in `sink_driver`.
 fn config(ws: &Workspace, emulator: &GcpEmulator, auth: &str) -> std::path::PathBuf {
     ws.write_config(&format!(
         r#"data_dir = "{data}"
@@ -32,6 +36,7 @@ project_id = "test-project"
 log_id = "audit"
 endpoint = "{url}"
 request_timeout = "20s"
+concurrency = 1
 {auth}
 "#,
         data = ws.data_dir().display(),

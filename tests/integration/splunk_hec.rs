@@ -10,6 +10,10 @@ use crate::support::*;
 
 const SEED: u64 = 33;
 
+// One request at a time: the emulator answers on one thread, so
+// overlapping requests would outlast the short request_timeout and be sent
+// again (at-least-once), which the exactly-once checks here do not allow.
+// The driver's concurrency is tested in `sink_driver`.
 fn config_with_splunk(ws: &Workspace, url: &str, sink_extra: &str) -> std::path::PathBuf {
     ws.write_config(&format!(
         r#"data_dir = "{data}"
@@ -24,6 +28,7 @@ poll_interval = "50ms"
 type = "splunk_hec"
 endpoint = "{url}"
 request_timeout = "2s"
+concurrency = 1
 {sink_extra}
 "#,
         data = ws.data_dir().display(),

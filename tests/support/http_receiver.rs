@@ -43,6 +43,11 @@ pub enum Mode {
     /// 400 for a batch holding any event the predicate matches (none of the
     /// batch is stored); otherwise `Ok`.
     RejectEventsMatching(EventPredicate),
+    /// This status for a batch holding any event the predicate matches
+    /// (none of the batch is stored); otherwise `Ok`.
+    StatusForEventsMatching(u16, EventPredicate),
+    /// `Ok`, after waiting this long (requests overlap meanwhile).
+    Delay(Duration),
 }
 
 /// The request line and headers of one request.
@@ -71,6 +76,9 @@ struct State {
     events: Vec<Value>,
     requests: u64,
     last_request: Option<RecordedRequest>,
+    /// Requests being answered now, and the most ever at once.
+    in_flight: u64,
+    max_in_flight: u64,
 }
 
 /// A certificate chain and key, PEM, for [`HttpReceiver::start_tls`].
@@ -122,6 +130,8 @@ impl HttpReceiver {
             events: Vec::new(),
             requests: 0,
             last_request: None,
+            in_flight: 0,
+            max_in_flight: 0,
         }));
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -167,6 +177,11 @@ impl HttpReceiver {
     /// Requests received so far, answered or not.
     pub fn requests(&self) -> u64 {
         self.state.lock().unwrap().requests
+    }
+
+    /// The most requests ever being answered at the same time.
+    pub fn max_in_flight(&self) -> u64 {
+        self.state.lock().unwrap().max_in_flight
     }
 
     pub fn last_request(&self) -> Option<RecordedRequest> {
@@ -223,7 +238,28 @@ async fn serve(
     }
 }
 
+/// Counts a request in flight until dropped (answered, or cut).
+struct InFlight<'a>(&'a Mutex<State>);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a Mutex<State>) -> InFlight<'a> {
+        let mut locked = state.lock().unwrap();
+        locked.in_flight += 1;
+        locked.max_in_flight = locked.max_in_flight.max(locked.in_flight);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.0.lock() {
+            state.in_flight -= 1;
+        }
+    }
+}
+
 async fn answer(request: Request<Incoming>, state: &Mutex<State>) -> Response<Full<Bytes>> {
+    let _in_flight = InFlight::enter(state);
     let recorded = RecordedRequest {
         method: request.method().to_string(),
         path: request.uri().path().to_string(),
@@ -273,6 +309,12 @@ async fn answer(request: Request<Incoming>, state: &Mutex<State>) -> Response<Fu
                 return respond(400, None, format!("rejected event: {bad}"));
             }
         }
+        Mode::StatusForEventsMatching(status, predicate) => {
+            if events.iter().any(|e| predicate(e)) {
+                return respond(status, None, format!("status {status} as asked"));
+            }
+        }
+        Mode::Delay(delay) => tokio::time::sleep(delay).await,
     }
     state.lock().unwrap().events.extend(events);
     respond(200, None, "ok".into())

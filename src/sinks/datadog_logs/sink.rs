@@ -238,6 +238,25 @@ impl DatadogLogsSink {
 }
 
 impl DatadogLogsSink {
+    /// A sibling for a concurrent delivery slot: the same client (and so
+    /// connection pool) and settings, its own per-batch progress and
+    /// counters.
+    pub fn fork(&self) -> DatadogLogsSink {
+        DatadogLogsSink {
+            client: self.client.clone(),
+            uri: self.uri.clone(),
+            headers: self.headers.clone(),
+            api_key: self.api_key.clone(),
+            compression: self.compression,
+            request_timeout: self.request_timeout,
+            context: self.context.clone(),
+            progress: None,
+            counted: None,
+            late: Counter::default(),
+            truncated: Counter::default(),
+        }
+    }
+
     fn redact(&self, text: String) -> String {
         if self.api_key.is_empty() || !text.contains(self.api_key.as_str()) {
             return text;

@@ -33,6 +33,7 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
+#[derive(Clone)]
 pub struct HecClient {
     pub(super) client: HttpClient,
     /// `scheme://host:port`, no trailing slash.

@@ -37,6 +37,7 @@ pub struct SplunkHecSink {
     warned_no_ack_id: bool,
 }
 
+#[derive(Clone)]
 struct AckSettings {
     timeout: std::time::Duration,
 }
@@ -91,6 +92,19 @@ impl SplunkHecSink {
             delivered: HashSet::new(),
             warned_no_ack_id: false,
         })
+    }
+
+    /// A sibling for a concurrent delivery slot: the same client and
+    /// acknowledgement channel (ack ids are unique per channel), its own
+    /// per-batch progress.
+    pub fn fork(&self) -> SplunkHecSink {
+        SplunkHecSink {
+            client: self.client.clone(),
+            envelope: self.envelope.clone(),
+            ack: self.ack.clone(),
+            delivered: HashSet::new(),
+            warned_no_ack_id: self.warned_no_ack_id,
+        }
     }
 
     /// Sends one batch of event JSON lines. `Ok` only when all of it is in
