@@ -79,6 +79,12 @@ enum Command {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ParseFormat {
     Json,
+    Auditd,
+    Syslog,
+    Cef,
+    K8s,
+    Cloudtrail,
+    Logfmt,
     Raw,
 }
 
@@ -213,8 +219,18 @@ fn parse(
     max_line_bytes: usize,
     file: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
+    if !map.is_empty() && !matches!(format, ParseFormat::Json) {
+        eprintln!("--map applies to --format json only");
+        return Ok(ExitCode::from(2));
+    }
     let format_config = match format {
         ParseFormat::Raw => FormatConfig::Raw,
+        ParseFormat::Auditd => FormatConfig::Auditd,
+        ParseFormat::Syslog => FormatConfig::Syslog,
+        ParseFormat::Cef => FormatConfig::Cef,
+        ParseFormat::K8s => FormatConfig::K8s,
+        ParseFormat::Cloudtrail => FormatConfig::CloudTrail,
+        ParseFormat::Logfmt => FormatConfig::Logfmt,
         ParseFormat::Json => {
             let mut pairs = Vec::new();
             for item in map {
@@ -251,57 +267,79 @@ fn parse(
     let mut line = Vec::new();
     let mut offset = 0u64;
     let mut json = Vec::with_capacity(1024);
-    loop {
+    let mut events = Vec::with_capacity(1);
+    // auditd: the records of one event are joined before parsing.
+    let mut grouper = parser.groups_lines().then(formats::AuditdGrouper::new);
+    let mut entries = Vec::new();
+    let mut at_end = false;
+    while !at_end {
         line.clear();
         let n = (&mut reader)
             .take(max_line_bytes as u64 + 1)
             .read_until(b'\n', &mut line)
             .with_context(|| format!("cannot read {name}"))?;
         if n == 0 {
-            break;
-        }
-        let entry_offset = offset;
-        let mut too_long = None;
-        if line.last() != Some(&b'\n') && line.len() > max_line_bytes {
-            // Skip the rest of the over-long line without keeping it.
-            let mut skipped = line.len() as u64;
-            skipped += skip_line(&mut reader).with_context(|| format!("cannot read {name}"))?;
-            too_long = Some(skipped);
-            line.truncate(1024);
-        }
-        offset += too_long.unwrap_or(n as u64);
-        if line.last() == Some(&b'\n') {
-            line.pop();
-        }
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        if too_long.is_none() && line.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        let ctx = EntryContext {
-            origin_kind: OriginKind::Stdin,
-            path: file.map(|_| name.as_str()),
-            offset: Some(entry_offset),
-            position_key: &name,
-            host: &host,
-            ingest_time: chrono::Utc::now(),
-        };
-        let event = match too_long {
-            Some(len) => {
-                let len = len.saturating_sub(1);
-                formats::line_too_long_event(&line, len, parser.name(), &ctx)
+            at_end = true;
+            entries.extend(grouper.as_mut().and_then(formats::AuditdGrouper::take_open));
+        } else {
+            let entry_offset = offset;
+            let mut too_long = None;
+            if line.last() != Some(&b'\n') && line.len() > max_line_bytes {
+                // Skip the rest of the over-long line without keeping it.
+                let mut skipped = line.len() as u64;
+                skipped += skip_line(&mut reader).with_context(|| format!("cannot read {name}"))?;
+                too_long = Some(skipped);
+                line.truncate(1024);
             }
-            None => parser.parse(&line, &ctx),
-        };
-        json.clear();
-        event.to_json_line(&mut json);
-        json.push(b'\n');
-        if let Err(error) = out.write_all(&json) {
-            if error.kind() == std::io::ErrorKind::BrokenPipe {
-                return Ok(ExitCode::SUCCESS);
+            offset += too_long.unwrap_or(n as u64);
+            if line.last() == Some(&b'\n') {
+                line.pop();
             }
-            return Err(error).context("cannot write to stdout");
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            if too_long.is_none() && line.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let too_long = too_long.map(|len| len.saturating_sub(1));
+            match &mut grouper {
+                Some(grouper) => grouper.push(entry_offset, &line, too_long, &mut entries),
+                None => entries.push(formats::GroupedEntry {
+                    offset: entry_offset,
+                    bytes: std::mem::take(&mut line),
+                    too_long,
+                }),
+            }
+        }
+        for entry in entries.drain(..) {
+            let ctx = EntryContext {
+                origin_kind: OriginKind::Stdin,
+                path: file.map(|_| name.as_str()),
+                offset: Some(entry.offset),
+                position_key: &name,
+                host: &host,
+                ingest_time: chrono::Utc::now(),
+            };
+            match entry.too_long {
+                Some(len) => events.push(formats::line_too_long_event(
+                    &entry.bytes,
+                    len,
+                    parser.name(),
+                    &ctx,
+                )),
+                None => parser.parse_into(&entry.bytes, &ctx, &mut events),
+            }
+            for event in events.drain(..) {
+                json.clear();
+                event.to_json_line(&mut json);
+                json.push(b'\n');
+                if let Err(error) = out.write_all(&json) {
+                    if error.kind() == std::io::ErrorKind::BrokenPipe {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    return Err(error).context("cannot write to stdout");
+                }
+            }
         }
     }
     out.flush().ok();

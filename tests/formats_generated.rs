@@ -1,6 +1,6 @@
-//! The `json` format over generated app-audit lines (`support/gen_audit.rs`,
-//! shaped like `gen-audit --format json`): every line normalizes fully, and
-//! an ignored test measures throughput on one core:
+//! Every format over generated lines (`support/gen_audit.rs`, shaped like
+//! `gen-audit --format …`): every line normalizes fully, and an ignored
+//! test measures throughput on one core:
 //!
 //! `cargo test --release --test formats_generated -- --ignored --nocapture`
 
@@ -156,4 +156,168 @@ fn json_throughput_on_one_core() {
         bytes / lines.len()
     );
     assert!(checksum > 0);
+}
+
+fn parser(format: FormatConfig) -> Parser {
+    Parser::from_config(&format, false).unwrap()
+}
+
+/// Reads `entry` with `format` and checks what every format must give for
+/// a generated event: no quarantine, its time, action and outcome.
+fn check_common(
+    format: FormatConfig,
+    seed: u64,
+    seq: u64,
+    entry: &str,
+) -> auditship::event::AuditEvent {
+    let source = gen_audit::event(seed, seq);
+    let mut events = Vec::new();
+    parser(format).parse_into(entry.as_bytes(), &ctx(seq), &mut events);
+    assert_eq!(events.len(), 1, "{entry}");
+    let e = events.pop().unwrap();
+    assert!(e.parse_error.is_none(), "{entry}: {:?}", e.parse_error);
+    assert!(!e.time_inferred, "{entry}");
+    assert_eq!(
+        e.time.timestamp_millis() as u64 / 1000,
+        source.created_millis / 1000,
+        "{entry}"
+    );
+    assert!(!e.id.is_empty());
+    e
+}
+
+fn generated_outcome(status: &str) -> Outcome {
+    match status {
+        "success" => Outcome::Success,
+        "failure" => Outcome::Failure,
+        _ => Outcome::Blocked,
+    }
+}
+
+#[test]
+fn generated_lines_of_every_text_format_normalize() {
+    for seq in 0..2_000 {
+        let g = gen_audit::event(5, seq);
+        let outcome = generated_outcome(g.status);
+
+        let e = check_common(
+            FormatConfig::Logfmt,
+            5,
+            seq,
+            &gen_audit::logfmt_line(5, seq),
+        );
+        assert_eq!((e.action.as_str(), e.outcome), (g.action, outcome));
+        assert_eq!(e.actor.id.as_deref(), Some(g.user.as_str()));
+        assert_eq!(e.tenant.as_ref().unwrap().id, g.tenant);
+        assert_eq!(e.id, g.id);
+
+        let e = check_common(
+            FormatConfig::Syslog,
+            5,
+            seq,
+            &gen_audit::syslog5424_line(5, seq),
+        );
+        assert_eq!((e.action.as_str(), e.outcome), (g.action, outcome));
+        assert_eq!(e.actor.id.as_deref(), Some(g.user.as_str()));
+        assert_eq!(e.details["seq"], json!(seq.to_string()));
+
+        let e = check_common(FormatConfig::Cef, 5, seq, &gen_audit::cef_line(5, seq));
+        assert_eq!((e.action.as_str(), e.outcome), (g.action, outcome));
+        assert_eq!(e.id, g.id);
+        assert_eq!(e.tenant.as_ref().unwrap().id, g.tenant);
+        assert_eq!(
+            e.source.as_ref().unwrap().ip.as_deref(),
+            Some(g.ip.as_str())
+        );
+
+        let e = check_common(
+            FormatConfig::CloudTrail,
+            5,
+            seq,
+            &gen_audit::cloudtrail_line(5, seq),
+        );
+        assert_eq!(e.id, g.id);
+        assert_eq!(e.details["requestParameters"]["seq"], json!(seq));
+        let ct_outcome = if g.status == "success" {
+            Outcome::Success
+        } else {
+            Outcome::Blocked
+        };
+        assert_eq!(
+            e.outcome, ct_outcome,
+            "AccessDenied is an authorization refusal"
+        );
+
+        let e = check_common(FormatConfig::K8s, 5, seq, &gen_audit::k8s_line(5, seq));
+        assert_eq!(e.id, format!("{}-{seq}", &g.id[..23]));
+        assert_eq!(e.actor.kind, ActorType::ServiceAccount);
+        let k8s_outcome = match g.status {
+            "success" => Outcome::Success,
+            "failure" => Outcome::Blocked, // 403 + decision forbid
+            _ => Outcome::Failure,         // 422
+        };
+        assert_eq!(e.outcome, k8s_outcome);
+
+        let e = check_common(
+            FormatConfig::Auditd,
+            5,
+            seq,
+            &gen_audit::auditd_lines(5, seq),
+        );
+        assert_eq!(e.action, "syscall.execve");
+        assert_eq!(e.details["serial"], json!(seq + 1));
+        assert_eq!(e.details["execve"]["a1"], json!(g.action));
+        let ok = if g.status == "success" {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
+        assert_eq!(e.outcome, ok);
+    }
+}
+
+/// Events per second of every format on one core (same harness as the
+/// json measurement above).
+#[test]
+#[ignore = "measurement: run in release with --ignored --nocapture"]
+fn every_format_throughput_on_one_core() {
+    type Gen = fn(u64, u64) -> String;
+    let formats: [(&str, FormatConfig, Gen); 7] = [
+        (
+            "json",
+            FormatConfig::Json { map: Vec::new() },
+            gen_audit::json_line,
+        ),
+        ("logfmt", FormatConfig::Logfmt, gen_audit::logfmt_line),
+        ("syslog", FormatConfig::Syslog, gen_audit::syslog5424_line),
+        ("cef", FormatConfig::Cef, gen_audit::cef_line),
+        (
+            "cloudtrail",
+            FormatConfig::CloudTrail,
+            gen_audit::cloudtrail_line,
+        ),
+        ("k8s", FormatConfig::K8s, gen_audit::k8s_line),
+        ("auditd", FormatConfig::Auditd, gen_audit::auditd_lines),
+    ];
+    for (name, format, generate) in formats {
+        let parser = parser(format);
+        let entries: Vec<String> = (0..100_000).map(|seq| generate(11, seq)).collect();
+        let bytes: usize = entries.iter().map(String::len).sum();
+        let mut best = f64::MAX;
+        let mut out = Vec::with_capacity(1);
+        for _ in 0..3 {
+            let start = Instant::now();
+            for (i, entry) in entries.iter().enumerate() {
+                parser.parse_into(entry.as_bytes(), &ctx(i as u64), &mut out);
+                out.clear();
+            }
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        println!(
+            "{name}: {:.0} events/s, {:.1} MB/s, mean entry {} bytes",
+            entries.len() as f64 / best,
+            bytes as f64 / best / 1e6,
+            bytes / entries.len()
+        );
+    }
 }

@@ -117,10 +117,14 @@ pub enum Reason {
         kind: String,
         suggestion: Option<String>,
     },
-    #[error("format \"{format}\" is not available in this version (supported: json, raw)")]
+    #[error(
+        "format \"{format}\" is not available in this version (supported: {})",
+        super::validate::FORMATS_AVAILABLE.join(", ")
+    )]
     FormatUnavailable { format: String },
     #[error(
-        "unknown format \"{format}\" (supported: json, raw){}",
+        "unknown format \"{format}\" (supported: {}){}",
+        super::validate::FORMATS_AVAILABLE.join(", "),
         DidYouMean(suggestion)
     )]
     UnknownFormat {

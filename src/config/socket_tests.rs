@@ -32,14 +32,14 @@ fn http_defaults_to_local_json_with_a_10_mib_body_limit() {
 }
 
 #[test]
-fn syslog_defaults_to_tcp_and_raw_until_the_syslog_format_exists() {
+fn syslog_defaults_to_tcp_and_the_syslog_format() {
     let SourceKind::Syslog(syslog) =
         source("[sources.s]\ntype = \"syslog\"\naddress = \"0.0.0.0:6514\"\n")
     else {
         panic!("a syslog source")
     };
     assert_eq!(syslog.protocol, SyslogProtocol::Tcp);
-    assert_eq!(syslog.common.format, FormatConfig::Raw);
+    assert_eq!(syslog.common.format, FormatConfig::Syslog);
     assert_eq!(syslog.common.max_connections, 256);
     assert_eq!(syslog.common.idle_timeout, Duration::from_secs(300));
 }

@@ -375,16 +375,30 @@ fn later_sink_types_are_refused_at_their_type() {
 }
 
 #[test]
-fn later_formats_are_refused_at_the_format() {
+fn every_contract_format_is_accepted_and_unknown_ones_are_refused() {
     let text = "[sources.app]\ntype = \"file\"\ninclude = [\"a\"]\nformat = \"auditd\"\n[sinks.out]\ntype = \"console\"\n";
-    assert_eq!(
-        problem(text),
-        "auditship.toml:4:10: format \"auditd\" is not available in this version (supported: json, raw)"
-    );
+    for name in [
+        "json",
+        "auditd",
+        "syslog",
+        "cef",
+        "k8s",
+        "cloudtrail",
+        "logfmt",
+        "raw",
+    ] {
+        let config = load_text(&text.replace("auditd", name)).unwrap();
+        #[allow(irrefutable_let_patterns)] // more source kinds are coming
+        let SourceKind::File(file) = &config.sources[0].kind
+        else {
+            panic!("a file source");
+        };
+        assert_eq!(file.format.name(), name);
+    }
     let text = text.replace("auditd", "jsno");
     assert_eq!(
         problem(&text),
-        "auditship.toml:4:10: unknown format \"jsno\" (supported: json, raw) (did you mean \"json\"?)"
+        "auditship.toml:4:10: unknown format \"jsno\" (supported: json, auditd, syslog, cef, k8s, cloudtrail, logfmt, raw) (did you mean \"json\"?)"
     );
 }
 
@@ -590,7 +604,7 @@ fn several_problems_are_all_reported_in_file_order() {
 [sources.app]
 type = "file"
 include = ["a"]
-format = "cef"
+format = "ceff"
 
 [sources.b]
 type = "unix"
@@ -604,7 +618,7 @@ inputs = ["nope"]
     assert_eq!(
         problems(text),
         [
-            "auditship.toml:5:10: format \"cef\" is not available in this version (supported: json, raw)",
+            "auditship.toml:5:10: unknown format \"ceff\" (supported: json, auditd, syslog, cef, k8s, cloudtrail, logfmt, raw) (did you mean \"cef\"?)",
             "auditship.toml:7:1: missing required key \"path\" in [sources.b]",
             "auditship.toml:13:15: invalid \"compression\" in [sinks.out]: \"zip\" is not one of: none, gzip (did you mean \"gzip\"?)",
             "auditship.toml:14:11: unknown input \"nope\" in [sinks.out]: no source has this id",

@@ -121,6 +121,18 @@ pub enum FormatConfig {
     Json { map: Vec<(String, String)> },
     /// Each line kept as it is: `message` and `raw` hold it.
     Raw,
+    /// `key=value` pairs with quoted values (logfmt).
+    Logfmt,
+    /// RFC 5424 or RFC 3164 (BSD) syslog lines, told apart per line.
+    Syslog,
+    /// ArcSight Common Event Format, bare or after a syslog header.
+    Cef,
+    /// Kubernetes API server audit events (`audit.k8s.io/v1` `Event`).
+    K8s,
+    /// AWS CloudTrail records, one per line or a `{"Records": […]}` file.
+    CloudTrail,
+    /// Linux audit records; the records of one event are grouped first.
+    Auditd,
 }
 
 impl FormatConfig {
@@ -128,6 +140,12 @@ impl FormatConfig {
         match self {
             FormatConfig::Json { .. } => "json",
             FormatConfig::Raw => "raw",
+            FormatConfig::Logfmt => "logfmt",
+            FormatConfig::Syslog => "syslog",
+            FormatConfig::Cef => "cef",
+            FormatConfig::K8s => "k8s",
+            FormatConfig::CloudTrail => "cloudtrail",
+            FormatConfig::Auditd => "auditd",
         }
     }
 }

@@ -78,8 +78,17 @@ const SINK_TYPES: ComponentTypes = ComponentTypes {
     unknown: |kind, suggestion| Reason::UnknownSinkType { kind, suggestion },
 };
 
-const FORMATS_AVAILABLE: &[&str] = &["json", "raw"];
-const FORMATS_LATER: &[&str] = &["auditd", "syslog", "cef", "k8s", "cloudtrail", "logfmt"];
+pub(super) const FORMATS_AVAILABLE: &[&str] = &[
+    "json",
+    "auditd",
+    "syslog",
+    "cef",
+    "k8s",
+    "cloudtrail",
+    "logfmt",
+    "raw",
+];
+const FORMATS_LATER: &[&str] = &[];
 
 /// Headers an `http` sink sets itself from its other keys, refused in
 /// `headers`.
@@ -661,7 +670,7 @@ impl Validator {
             );
             return None;
         }
-        if name == "raw" {
+        if name != "json" {
             if let Some(map) = field_map {
                 self.push(
                     map.at(),
@@ -672,7 +681,15 @@ impl Validator {
                 );
                 return None;
             }
-            return Some(FormatConfig::Raw);
+            return Some(match name {
+                "auditd" => FormatConfig::Auditd,
+                "syslog" => FormatConfig::Syslog,
+                "cef" => FormatConfig::Cef,
+                "k8s" => FormatConfig::K8s,
+                "cloudtrail" => FormatConfig::CloudTrail,
+                "logfmt" => FormatConfig::Logfmt,
+                _ => FormatConfig::Raw,
+            });
         }
         let mut map = Vec::new();
         let map_table: Vec<String> = table.iter().cloned().chain(["map".to_string()]).collect();

@@ -228,3 +228,12 @@ fn unreadable_reason(body: &[u8], error: &serde_json::Error) -> String {
 fn invalid_json_reason(error: &serde_json::Error) -> String {
     format!("invalid JSON: {error}")
 }
+
+/// Fills `event` from an already built object by the default key table, as
+/// a `json` line without a `map` would be: the formats whose entries are
+/// flat key/value sets (`logfmt`, syslog structured data) share the `json`
+/// format's reading of keys, so `user=alice` means what `"user":"alice"`
+/// means.
+pub(super) fn convert_object(event: &mut AuditEvent, object: serde_json::Map<String, Value>) {
+    json_fields::convert(event, json_normalize::read_mapped_object(object, &[]));
+}

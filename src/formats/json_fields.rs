@@ -140,7 +140,7 @@ pub(super) fn convert(event: &mut AuditEvent, mut c: Collected<'_>) {
 }
 
 /// Lower case, white space → `_`, dots kept; blank → `unknown`.
-fn normalize_action(mut text: String) -> String {
+pub(super) fn normalize_action(mut text: String) -> String {
     let plain = text.bytes().all(|b| b.is_ascii_graphic());
     if plain && !text.is_empty() {
         // The common case, done in place.

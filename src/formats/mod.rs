@@ -13,6 +13,15 @@
 //! | `json_tests.rs` | unit tests of the `json` format |
 //! | `json_defaults.rs` | the table of source keys recognised without a `map` |
 //! | `raw.rs` | any line kept as it is (`action = "log.line"`) |
+//! | `logfmt.rs` | `key=value` lines with quoted values |
+//! | `syslog.rs` | RFC 5424 and RFC 3164 lines, told apart per line (`syslog_header.rs`, `syslog_auth.rs`) |
+//! | `cef.rs` | ArcSight CEF, bare or after a syslog header (`cef_extension.rs`, `cef_values.rs`) |
+//! | `k8s.rs` | Kubernetes `audit.k8s.io/v1` `Event`s |
+//! | `cloudtrail.rs` | CloudTrail records, one a line or a `{"Records": […]}` file (`cloudtrail_identity.rs`) |
+//! | `auditd.rs` | Linux audit events: the records of one event (`auditd_record.rs`, `auditd_actions.rs`) |
+//! | `auditd_group.rs` | joins the records of one auditd event into one entry, before parsing |
+//! | `entry_text.rs` | an entry as text (lossy UTF-8 flagged), the shared last step |
+//! | `schema_fill.rs` | setters that create optional schema parents on first use |
 //! | `time.rs` | every time form: RFC 3339 and relatives, epochs, RFC 3164, auditd |
 //! | `outcome.rs` | outcome words and HTTP codes → [`Outcome`](crate::event::Outcome) |
 //! | `field_lookup.rs` | case- and style-insensitive keys (`userId` = `user_id`), dotted paths |
@@ -26,7 +35,20 @@
 //!   cannot be parsed becomes a quarantine event (`parse_error = {reason,
 //!   parser}`, `raw` holding the input), so nothing is ever dropped.
 //! - Every event has a non-empty `id` and `action`.
+//! - One entry gives one event, except a CloudTrail `{"Records": […]}`
+//!   entry, which gives one per record: callers read entries with
+//!   [`Parser::parse_into`]; [`Parser::parse`] is the one-event shortcut.
 
+mod auditd;
+mod auditd_actions;
+mod auditd_group;
+mod auditd_record;
+mod cef;
+mod cef_extension;
+mod cef_values;
+mod cloudtrail;
+mod cloudtrail_identity;
+mod entry_text;
 mod event_id;
 mod field_lookup;
 mod json;
@@ -35,9 +57,15 @@ mod json_fields;
 mod json_normalize;
 #[cfg(test)]
 mod json_tests;
+mod k8s;
+mod logfmt;
 mod outcome;
 mod quarantine;
 mod raw;
+mod schema_fill;
+mod syslog;
+mod syslog_auth;
+mod syslog_header;
 pub mod time;
 
 use chrono::{DateTime, Utc};
@@ -45,12 +73,19 @@ use chrono::{DateTime, Utc};
 use crate::config::FormatConfig;
 use crate::event::{AuditEvent, Origin, OriginKind};
 
+pub use auditd::AuditdParser;
+pub use auditd_group::{AuditdGrouper, GroupedEntry};
+pub use cef::CefParser;
+pub use cloudtrail::CloudTrailParser;
 pub use event_id::derived_event_id;
 pub use field_lookup::{keys_match, SourcePath};
 pub use json::{JsonParser, SchemaField};
+pub use k8s::K8sParser;
+pub use logfmt::LogfmtParser;
 pub use outcome::{outcome_from_http_status, outcome_from_value, outcome_from_word};
 pub use quarantine::{line_too_long_event, quarantine_event, RAW_PREFIX_LIMIT};
 pub use raw::RawParser;
+pub use syslog::SyslogParser;
 
 /// Where one entry came from: everything a parser needs besides the bytes.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +123,12 @@ impl EntryContext<'_> {
 pub enum Parser {
     Json(JsonParser),
     Raw(RawParser),
+    Logfmt(LogfmtParser),
+    Syslog(SyslogParser),
+    Cef(CefParser),
+    K8s(K8sParser),
+    CloudTrail(CloudTrailParser),
+    Auditd(AuditdParser),
 }
 
 /// A format configuration that cannot be built.
@@ -116,23 +157,60 @@ impl Parser {
         Ok(match format {
             FormatConfig::Json { map } => Parser::Json(JsonParser::new(map, keep_raw)?),
             FormatConfig::Raw => Parser::Raw(RawParser::new(keep_raw)),
+            FormatConfig::Logfmt => Parser::Logfmt(LogfmtParser::new(keep_raw)),
+            FormatConfig::Syslog => Parser::Syslog(SyslogParser::new(keep_raw)),
+            FormatConfig::Cef => Parser::Cef(CefParser::new(keep_raw)),
+            FormatConfig::K8s => Parser::K8s(K8sParser::new(keep_raw)),
+            FormatConfig::CloudTrail => Parser::CloudTrail(CloudTrailParser::new(keep_raw)),
+            FormatConfig::Auditd => Parser::Auditd(AuditdParser::new(keep_raw)),
         })
     }
 
-    /// The parser's name, written to `origin.format`: `"json"` or `"raw"`.
+    /// The parser's name, written to `origin.format`: `"json"`, `"k8s"`…
     pub fn name(&self) -> &'static str {
         match self {
             Parser::Json(_) => json::PARSER_NAME,
             Parser::Raw(_) => raw::PARSER_NAME,
+            Parser::Logfmt(_) => logfmt::PARSER_NAME,
+            Parser::Syslog(_) => syslog::PARSER_NAME,
+            Parser::Cef(_) => cef::PARSER_NAME,
+            Parser::K8s(_) => k8s::PARSER_NAME,
+            Parser::CloudTrail(_) => cloudtrail::PARSER_NAME,
+            Parser::Auditd(_) => auditd::PARSER_NAME,
         }
     }
 
-    /// Reads one entry. Never panics, never fails: unreadable entries become
-    /// quarantine events.
+    /// Whether entries must first be joined by an [`AuditdGrouper`]: the
+    /// records of one auditd event arrive as several lines.
+    pub fn groups_lines(&self) -> bool {
+        matches!(self, Parser::Auditd(_))
+    }
+
+    /// Reads one entry into one event. Never panics, never fails:
+    /// unreadable entries become quarantine events. An entry holding
+    /// several events (a CloudTrail `Records` file) becomes a quarantine
+    /// event that keeps it whole: read such entries with
+    /// [`Parser::parse_into`].
     pub fn parse(&self, entry: &[u8], ctx: &EntryContext<'_>) -> AuditEvent {
         match self {
             Parser::Json(p) => p.parse(entry, ctx),
             Parser::Raw(p) => p.parse(entry, ctx),
+            Parser::Logfmt(p) => p.parse(entry, ctx),
+            Parser::Syslog(p) => p.parse(entry, ctx),
+            Parser::Cef(p) => p.parse(entry, ctx),
+            Parser::K8s(p) => p.parse(entry, ctx),
+            Parser::CloudTrail(p) => p.parse_one(entry, ctx),
+            Parser::Auditd(p) => p.parse(entry, ctx),
+        }
+    }
+
+    /// Reads one entry, appending its events to `out` in source order: one
+    /// event, or one per record of a CloudTrail `Records` file. Never
+    /// panics; always appends at least one event.
+    pub fn parse_into(&self, entry: &[u8], ctx: &EntryContext<'_>, out: &mut Vec<AuditEvent>) {
+        match self {
+            Parser::CloudTrail(p) => p.parse_into(entry, ctx, out),
+            other => out.push(other.parse(entry, ctx)),
         }
     }
 }

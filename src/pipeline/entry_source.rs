@@ -138,19 +138,30 @@ fn parse_batches(
     let mut acks = Vec::new();
     let mut quarantined = 0;
     for batch in batches {
+        let mut parsed = Vec::with_capacity(1);
         for frame in &batch.frames {
-            let mut event = match frame {
-                Frame::Entry(bytes) => parser.parse(bytes, &ctx),
-                Frame::TooLong { prefix, len } => {
-                    formats::line_too_long_event(prefix, *len, parser.name(), &ctx)
-                }
-                Frame::Broken { bytes, reason } => {
-                    formats::quarantine_event(bytes, reason, parser.name(), &ctx)
-                }
-            };
-            event.origin.peer = batch.peer.as_deref().cloned();
-            quarantined += u64::from(event.is_quarantined());
-            events.push(EncodedEvent::encode(&event));
+            match frame {
+                // One entry may hold several events (a CloudTrail `Records`
+                // file posted whole).
+                Frame::Entry(bytes) => parser.parse_into(bytes, &ctx, &mut parsed),
+                Frame::TooLong { prefix, len } => parsed.push(formats::line_too_long_event(
+                    prefix,
+                    *len,
+                    parser.name(),
+                    &ctx,
+                )),
+                Frame::Broken { bytes, reason } => parsed.push(formats::quarantine_event(
+                    bytes,
+                    reason,
+                    parser.name(),
+                    &ctx,
+                )),
+            }
+            for mut event in parsed.drain(..) {
+                event.origin.peer = batch.peer.as_deref().cloned();
+                quarantined += u64::from(event.is_quarantined());
+                events.push(EncodedEvent::encode(&event));
+            }
         }
         acks.extend(batch.ack);
     }

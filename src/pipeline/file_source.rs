@@ -24,6 +24,7 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::auditd_grouping::LineGrouping;
 use super::encoded_event::EncodedEvent;
 use super::journal_record;
 use super::stats::PipelineStats;
@@ -185,14 +186,52 @@ async fn parse_stage(
     mut journaled: JournaledPositions,
     mut resume_offsets: HashMap<String, u64>,
 ) {
-    while let Some(batch) = line_rx.recv().await {
-        let skip_through = skip_threshold(&mut journaled, &mut resume_offsets, &batch);
-        let parser = parser.clone();
-        let host = host.clone();
-        let handle =
-            tokio::task::spawn_blocking(move || parse_batch(batch, &parser, &host, skip_through));
-        if parsed_tx.send(handle).await.is_err() {
-            break;
+    // auditd: the records of one event are joined here, in order, before
+    // the parallel parse (see `auditd_grouping.rs`).
+    let mut grouping = parser.groups_lines().then(LineGrouping::default);
+    loop {
+        let deadline = grouping.as_ref().and_then(LineGrouping::next_deadline);
+        let received = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), line_rx.recv())
+                .await
+                .ok(),
+            None => Some(line_rx.recv().await),
+        };
+        // (batch, skip_through) in the order they must be appended.
+        let mut ready = Vec::new();
+        let mut closed = false;
+        match received {
+            Some(Some(batch)) => {
+                let skip_through = skip_threshold(&mut journaled, &mut resume_offsets, &batch);
+                let batch = match &mut grouping {
+                    Some(grouping) => grouping.regroup(batch, std::time::Instant::now()),
+                    None => batch,
+                };
+                ready.push((batch, skip_through));
+            }
+            Some(None) => closed = true,
+            None => {} // an open auditd event timed out
+        }
+        if let Some(grouping) = &mut grouping {
+            let flushed = if closed {
+                grouping.flush_all()
+            } else {
+                grouping.flush_idle(std::time::Instant::now())
+            };
+            ready.extend(flushed.into_iter().map(|batch| (batch, 0)));
+        }
+        for (batch, skip_through) in ready {
+            let parser = parser.clone();
+            let host = host.clone();
+            let handle = tokio::task::spawn_blocking(move || {
+                parse_batch(batch, &parser, &host, skip_through)
+            });
+            if parsed_tx.send(handle).await.is_err() {
+                return;
+            }
+        }
+        if closed {
+            return;
         }
     }
 }
@@ -242,6 +281,7 @@ fn parse_batch(batch: LineBatch, parser: &Parser, host: &str, skip_through: u64)
     let mut bytes = 0u64;
     let mut encoded_bytes = 0usize;
     let mut quarantined = 0u64;
+    let mut parsed = Vec::with_capacity(1);
     for (i, line) in batch.lines.iter().enumerate() {
         let end_offset = batch
             .lines
@@ -259,17 +299,24 @@ fn parse_batch(batch: LineBatch, parser: &Parser, host: &str, skip_through: u64)
             host,
             ingest_time,
         };
-        let event = match line.too_long {
-            Some(original_len) => {
-                formats::line_too_long_event(&line.bytes, original_len, parser.name(), &ctx)
-            }
-            None => parser.parse(&line.bytes, &ctx),
-        };
+        match line.too_long {
+            Some(original_len) => parsed.push(formats::line_too_long_event(
+                &line.bytes,
+                original_len,
+                parser.name(),
+                &ctx,
+            )),
+            // One entry may hold several events (a CloudTrail `Records`
+            // file); they share the entry's end offset.
+            None => parser.parse_into(&line.bytes, &ctx, &mut parsed),
+        }
         bytes += line.too_long.unwrap_or(line.bytes.len() as u64) + 1;
-        quarantined += u64::from(event.is_quarantined());
-        let encoded = EncodedEvent::encode(&event);
-        encoded_bytes += encoded.len() + 64;
-        events.push((encoded, end_offset));
+        for event in parsed.drain(..) {
+            quarantined += u64::from(event.is_quarantined());
+            let encoded = EncodedEvent::encode(&event);
+            encoded_bytes += encoded.len() + 64;
+            events.push((encoded, end_offset));
+        }
     }
     ParsedBatch {
         file: batch.file,

@@ -6,6 +6,7 @@
 //! ordering and acknowledgement.
 
 mod agent;
+mod auditd_grouping;
 mod backoff;
 mod batch_delivery;
 mod dead_letter;

@@ -21,6 +21,7 @@ mod splunk_emulator;
 mod support;
 
 mod admin;
+mod audit_formats;
 mod bad_input;
 mod cli;
 mod datadog_logs;

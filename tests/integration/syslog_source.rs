@@ -81,16 +81,19 @@ fn syslog_tcp_octet_counted_and_lf_framed_udp_and_tls_messages_all_arrive_once()
             r#"[sources.tcp]
 type = "syslog"
 address = "127.0.0.1:{tcp}"
+format = "raw"
 
 [sources.udp]
 type = "syslog"
 address = "127.0.0.1:{udp}"
 protocol = "udp"
+format = "raw"
 
 [sources.tls]
 type = "syslog"
 address = "127.0.0.1:{tls}"
 protocol = "tls"
+format = "raw"
 tls = {{ cert = "{cert}", key = "{key}" }}
 "#,
             cert = cert.display(),
@@ -161,7 +164,7 @@ fn syslog_garbage_frames_and_invalid_utf8_are_kept_and_the_agent_carries_on() {
     let config = socket_config(
         &ws,
         "",
-        &format!("[sources.tcp]\ntype = \"syslog\"\naddress = \"127.0.0.1:{tcp}\"\nmax_frame_bytes = \"1KiB\"\n"),
+        &format!("[sources.tcp]\ntype = \"syslog\"\naddress = \"127.0.0.1:{tcp}\"\nformat = \"raw\"\nmax_frame_bytes = \"1KiB\"\n"),
     );
     let agent = Agent::start(&ws, &config);
     wait_listening(tcp, &agent);
@@ -215,7 +218,7 @@ fn syslog_tls_with_client_ca_takes_only_clients_with_a_certificate_it_issued() {
         &ws,
         "",
         &format!(
-            "[sources.tls]\ntype = \"syslog\"\naddress = \"127.0.0.1:{port}\"\nprotocol = \"tls\"\ntls = {{ cert = \"{}\", key = \"{}\", client_ca = \"{}\" }}\n",
+            "[sources.tls]\ntype = \"syslog\"\naddress = \"127.0.0.1:{port}\"\nprotocol = \"tls\"\nformat = \"raw\"\ntls = {{ cert = \"{}\", key = \"{}\", client_ca = \"{}\" }}\n",
             cert.display(),
             key.display(),
             ws.path("ca.crt").display()
@@ -244,4 +247,33 @@ fn syslog_tls_with_client_ca_takes_only_clients_with_a_certificate_it_issued() {
     let counts = by_message(&ws.output_events());
     assert_eq!(counts.get("<13>known"), Some(&1));
     assert_eq!(counts.get("<13>anonymous"), None, "{counts:?}");
+}
+
+#[test]
+fn by_default_syslog_messages_are_parsed_into_the_schema() {
+    let ws = Workspace::new();
+    let tcp = free_port();
+    let config = socket_config(
+        &ws,
+        "",
+        &format!("[sources.tcp]\ntype = \"syslog\"\naddress = \"127.0.0.1:{tcp}\"\n"),
+    );
+    let agent = Agent::start(&ws, &config);
+    wait_listening(tcp, &agent);
+    let msg = "<84>1 2026-01-01T10:00:00.5Z web-1 app - - [audit@32473 action=\"apikey.create\" user=\"alice\" status=\"success\"] alice created a key";
+    let mut stream = TcpStream::connect(("127.0.0.1", tcp)).unwrap();
+    stream
+        .write_all(format!("{} {msg}", msg.len()).as_bytes())
+        .unwrap();
+    drop(stream);
+    let events = wait_events(&ws, 1, &agent);
+    assert_eq!(agent.stop(), 0);
+    let event = &events[0];
+    assert_eq!(event["origin"]["format"], "syslog", "{event:#}");
+    assert_eq!(event["action"], "apikey.create", "{event:#}");
+    assert_eq!(event["actor"]["id"], "alice", "{event:#}");
+    assert_eq!(event["outcome"], "success");
+    assert_eq!(event["severity"], "warning"); // PRI 84 = authpriv.warning
+    assert_eq!(event["time"], "2026-01-01T10:00:00.500Z");
+    assert_eq!(event["message"], "alice created a key");
 }

@@ -135,9 +135,8 @@ impl Validator {
             ),
             _ => {}
         }
-        // TODO(syslog format): default to "syslog" once `src/formats/syslog.rs` lands.
         let datagram = protocol == SyslogProtocol::Udp;
-        let common = self.socket_common(id, table, raw.common(), "raw", datagram)?;
+        let common = self.socket_common(id, table, raw.common(), "syslog", datagram)?;
         Some(SyslogSourceConfig {
             address: address?,
             protocol,

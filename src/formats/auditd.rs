@@ -1,0 +1,271 @@
+//! The `auditd` format: one Linux audit *event* → one event. An event is
+//! the records sharing one `msg=audit(TIME:SERIAL)` stamp (`SYSCALL`,
+//! `EXECVE`, `CWD`, `PATH`…, `PROCTITLE`), joined by `\n` into one entry
+//! by [`AuditdGrouper`](super::AuditdGrouper) before parsing.
+//! A single-record entry is an event too (user-space records such as
+//! `USER_LOGIN` stand alone).
+//!
+//! Mapping:
+//! - `time` ← the stamp; `details.serial` and `details.node` keep the rest
+//!   of the event's identity. `id` is derived from the position, because
+//!   serials restart at boot.
+//! - `action` ← `syscall.<name>` for a `SYSCALL` event (x86_64 names,
+//!   others by number), else the record type's meaning
+//!   (`auditd_actions.rs`: `USER_LOGIN` → `user.login`, `ADD_USER` →
+//!   `user.create`…).
+//! - `outcome` ← `success=yes|no` (syscalls), `res=success|failed|1|0`.
+//! - `actor` ← `auid` (the login uid, which survives `su`/`sudo`) as id,
+//!   type `user`; when unset (`4294967295`), `acct` names the account a
+//!   login was attempted for, else `uid` with type `system` (daemons).
+//!   `acct` (or the enriched `AUID`) is the name; `ses` the session;
+//!   for syscalls an `euid` other than `auid` is `actor.effective`.
+//! - `source.ip`/`port` ← `addr`/`rport` when `addr` is an address.
+//! - `resource` ← the program of an `execve` (first `PATH` name, else
+//!   `exe`) or the first `PATH` name of other syscalls (`file`); the `id=`
+//!   of user and group management (`user`/`group`); the `unit` of
+//!   `SERVICE_*` (`service`).
+//! - `message` ← the command line (`PROCTITLE`, else `EXECVE` arguments)
+//!   for executions, else the record's loose text.
+//! - `details.<type>` ← every record's fields, decoded (`details.path` is
+//!   an array when there are several `PATH` records); `EOE` is dropped
+//!   (it only marks the end).
+//!
+//! Lines of a group that are not records are kept in `details.unparsed`;
+//! an entry with no record at all becomes a quarantine event.
+
+use serde_json::{Map, Value};
+
+use super::auditd_actions::{record_action, syscall_action};
+use super::auditd_record::{parse_record, AuditRecord};
+use super::entry_text::{finish_text_event, EntryText};
+use super::quarantine::quarantine_event;
+use super::schema_fill::{effective_mut, resource_mut, set_source_ip, set_source_port};
+use super::EntryContext;
+use crate::event::{ActorType, AuditEvent, Outcome, Severity};
+
+pub(crate) const PARSER_NAME: &str = "auditd";
+
+/// Reads grouped auditd entries. Built once per source.
+#[derive(Debug, Clone)]
+pub struct AuditdParser {
+    keep_raw: bool,
+}
+
+impl AuditdParser {
+    pub fn new(keep_raw: bool) -> AuditdParser {
+        AuditdParser { keep_raw }
+    }
+
+    pub fn parse(&self, entry: &[u8], ctx: &EntryContext<'_>) -> AuditEvent {
+        let text = EntryText::new(entry);
+        let mut records = Vec::new();
+        let mut unparsed = Vec::new();
+        let mut first_error = None;
+        for line in text.text.split('\n') {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() {
+                continue;
+            }
+            match parse_record(line) {
+                Ok(record) => records.push(record),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                    unparsed.push(Value::String(line.to_string()));
+                }
+            }
+        }
+        if records.is_empty() {
+            let reason = first_error.map_or_else(
+                || "invalid auditd record: empty entry".to_string(),
+                |e| e.to_string(),
+            );
+            return quarantine_event(entry, &reason, PARSER_NAME, ctx);
+        }
+        let mut event = ctx.new_event(PARSER_NAME);
+        fill_event(&mut event, &records);
+        if !unparsed.is_empty() {
+            event
+                .details
+                .insert("unparsed".into(), Value::Array(unparsed));
+        }
+        finish_text_event(event, entry, ctx, self.keep_raw, text.lossy)
+    }
+}
+
+const UNSET_ID: &str = "4294967295";
+
+fn is_set(id: &str) -> bool {
+    !id.is_empty() && id != UNSET_ID && id != "-1" && id != "?" && id != "(none)"
+}
+
+/// Looks a key up in the primary record first, then in the others.
+fn lookup<'a>(records: &'a [AuditRecord], primary: &'a AuditRecord, key: &str) -> Option<&'a str> {
+    primary
+        .get(key)
+        .or_else(|| records.iter().find_map(|r| r.get(key)))
+}
+
+fn fill_event(event: &mut AuditEvent, records: &[AuditRecord]) {
+    let primary = records
+        .iter()
+        .find(|r| r.kind == "SYSCALL")
+        .or_else(|| {
+            records
+                .iter()
+                .find(|r| !matches!(r.kind.as_str(), "EOE" | "PROCTITLE"))
+        })
+        .unwrap_or(&records[0]);
+    if let Some(first) = records.iter().find(|r| r.time.is_some()) {
+        event.time = first.time.unwrap_or(event.time);
+        event.time_inferred = false;
+        if let Some(serial) = first.serial {
+            event.details.insert("serial".into(), serial.into());
+        }
+    }
+    if let Some(node) = records.iter().find_map(|r| r.node.as_deref()) {
+        event.details.insert("node".into(), node.into());
+    }
+    let get = |key| lookup(records, primary, key);
+    let (action, category) = match (primary.kind.as_str(), primary.get("syscall")) {
+        ("SYSCALL", Some(number)) => (syscall_action(primary.get("arch"), number), "system"),
+        (kind, _) => record_action(kind),
+    };
+    event.action = action;
+    event.category = Some(category.to_string());
+
+    event.outcome = match get("success").or_else(|| get("res")) {
+        Some("yes" | "success" | "1") => Outcome::Success,
+        Some("no" | "failed" | "failure" | "0") => Outcome::Failure,
+        _ => Outcome::Unknown,
+    };
+    event.severity = Severity::default_for(event.outcome);
+
+    fill_actor(event, primary, get("auid"), get("acct"), get("AUID"));
+    if let Some(ses) = get("ses").filter(|s| is_set(s)) {
+        event.actor.session_id = Some(ses.to_string());
+    }
+    if let Some(addr) = get("addr") {
+        if set_source_ip(event, addr) {
+            if let Some(port) = get("rport") {
+                set_source_port(event, port);
+            }
+        }
+    }
+    fill_resource(event, records, primary);
+    event.message = message(records, primary);
+    event.details.extend(record_details(records));
+}
+
+fn fill_actor(
+    event: &mut AuditEvent,
+    primary: &AuditRecord,
+    auid: Option<&str>,
+    acct: Option<&str>,
+    auid_name: Option<&str>,
+) {
+    let acct = acct.filter(|a| is_set(a));
+    match auid.filter(|a| is_set(a)) {
+        Some(auid) => {
+            event.actor.id = Some(auid.to_string());
+            event.actor.kind = ActorType::User;
+        }
+        None if acct.is_some() => {
+            event.actor.id = acct.map(str::to_string);
+            event.actor.kind = ActorType::User;
+        }
+        None => {
+            event.actor.id = primary.get("uid").filter(|u| is_set(u)).map(str::to_string);
+            event.actor.kind = ActorType::System;
+        }
+    }
+    event.actor.name = auid_name
+        .filter(|a| is_set(a) && *a != "unset")
+        .or(acct)
+        .map(str::to_string);
+    if primary.kind == "SYSCALL" {
+        let euid = primary.get("euid").filter(|e| is_set(e));
+        if let (Some(euid), Some(id)) = (euid, event.actor.id.as_deref()) {
+            if euid != id {
+                effective_mut(event).id = Some(euid.to_string());
+            }
+        }
+    }
+}
+
+fn fill_resource(event: &mut AuditEvent, records: &[AuditRecord], primary: &AuditRecord) {
+    let first_path = records
+        .iter()
+        .filter(|r| r.kind == "PATH")
+        .find_map(|r| r.get("name").filter(|n| *n != "(null)"));
+    let (kind, id, name) = match primary.kind.as_str() {
+        "SYSCALL" if event.action == "syscall.execve" => {
+            ("file", None, first_path.or(primary.get("exe")))
+        }
+        "SYSCALL" => ("file", None, first_path),
+        "ADD_USER" | "DEL_USER" | "USER_MGMT" | "USER_CHAUTHTOK" => {
+            ("user", primary.get("id"), None)
+        }
+        "ADD_GROUP" | "DEL_GROUP" | "GRP_MGMT" => ("group", primary.get("id"), None),
+        "SERVICE_START" | "SERVICE_STOP" => ("service", None, primary.get("unit")),
+        _ => return,
+    };
+    if id.is_some() || name.is_some() {
+        let r = resource_mut(event);
+        r.kind = Some(kind.to_string());
+        r.id = id.map(str::to_string);
+        r.name = name.map(str::to_string);
+    }
+}
+
+/// The command line of an execution, else the primary record's loose text.
+fn message(records: &[AuditRecord], primary: &AuditRecord) -> Option<String> {
+    if let Some(title) = records.iter().find_map(|r| r.get("proctitle")) {
+        return Some(title.to_string());
+    }
+    if let Some(execve) = records.iter().find(|r| r.kind == "EXECVE") {
+        let args: Vec<&str> = execve
+            .fields
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with('a') && k[1..].bytes().all(|b| b.is_ascii_digit()) && k.len() > 1
+            })
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if !args.is_empty() {
+            return Some(args.join(" "));
+        }
+    }
+    (!primary.text.is_empty()).then(|| primary.text.clone())
+}
+
+/// `details.<type>` for every record but `EOE`; repeated types as arrays.
+fn record_details(records: &[AuditRecord]) -> Map<String, Value> {
+    let mut details = Map::new();
+    for record in records.iter().filter(|r| r.kind != "EOE") {
+        let mut fields: Map<String, Value> = Map::new();
+        for (k, v) in &record.fields {
+            if !fields.contains_key(k) {
+                fields.insert(k.clone(), Value::String(v.clone()));
+            }
+        }
+        if !record.text.is_empty() {
+            fields.insert("text".into(), Value::String(record.text.clone()));
+        }
+        let key = record.kind.to_ascii_lowercase();
+        match details.get_mut(&key) {
+            Some(Value::Array(items)) => items.push(Value::Object(fields)),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, Value::Object(fields)]);
+            }
+            None => {
+                details.insert(key, Value::Object(fields));
+            }
+        }
+    }
+    details
+}
+
+#[cfg(test)]
+#[path = "auditd_tests.rs"]
+mod tests;

@@ -1,0 +1,243 @@
+//! Joining the records of one auditd event into one entry, before
+//! parsing. Parsing stays a pure function of one entry (and so can run in
+//! parallel); the state that spans lines lives here, in the one place that
+//! sees a file's lines in order.
+//!
+//! Rules (SCHEMA.md "auditd grouping"; `audit.log` never holds `EOE`, only
+//! dispatcher consumers see it):
+//! - records with the same `(node, TIME:SERIAL)` stamp that follow each
+//!   other form one entry: the lines joined by `\n`, at the offset of the
+//!   first;
+//! - a record with another stamp closes the open entry; so does `EOE`
+//!   (which is kept in the entry) and a line that is no record at all
+//!   (passed on alone, for the parser to quarantine);
+//! - the caller closes an entry whose last record is older than a short
+//!   timeout ([`AuditdGrouper::take_open`]) — the rest of an event that
+//!   arrives later becomes a second event with the same serial;
+//! - an entry is closed at [`MAX_GROUP_RECORDS`] records or
+//!   [`MAX_GROUP_BYTES`] bytes, so memory stays bounded.
+//!
+//! Records of different events that interleave are not re-joined: each
+//! run becomes its own event (nothing is lost; `details.serial` ties
+//! them). Keeping entries contiguous is what keeps file acknowledgement
+//! exact: every entry spans `[offset, next entry's offset)`, and the open
+//! entry's offset ([`AuditdGrouper::open_offset`]) is the highest offset
+//! that may be acknowledged.
+//!
+//! Pure: no clock, no I/O; the caller owns time.
+
+use super::auditd_record::event_key;
+
+/// Most records joined into one entry.
+pub const MAX_GROUP_RECORDS: usize = 512;
+/// Most bytes joined into one entry.
+pub const MAX_GROUP_BYTES: usize = 1 << 20;
+
+/// One entry for the parser: a whole event, or one line passed through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupedEntry {
+    /// Offset of the first line.
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+    /// `Some(full length)` for an over-long line passed through as it was.
+    pub too_long: Option<u64>,
+}
+
+#[derive(Debug)]
+struct OpenGroup {
+    key: Vec<u8>,
+    entry: GroupedEntry,
+    records: usize,
+}
+
+/// Joins the records of one stream (one file); see the module doc.
+#[derive(Debug, Default)]
+pub struct AuditdGrouper {
+    open: Option<OpenGroup>,
+}
+
+fn key_of(line: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(line).ok()?;
+    let (node, stamp) = event_key(text)?;
+    let mut key = Vec::with_capacity(node.len() + stamp.len() + 1);
+    key.extend_from_slice(node.as_bytes());
+    key.push(0);
+    key.extend_from_slice(stamp.as_bytes());
+    Some(key)
+}
+
+fn is_eoe(line: &[u8]) -> bool {
+    let body = match line.strip_prefix(b"node=") {
+        Some(rest) => rest
+            .iter()
+            .position(|b| *b == b' ')
+            .map_or(&[][..], |i| &rest[i + 1..]),
+        None => line,
+    };
+    body.starts_with(b"type=EOE ")
+}
+
+impl AuditdGrouper {
+    pub fn new() -> AuditdGrouper {
+        AuditdGrouper::default()
+    }
+
+    /// Feeds the next line (without its newline) at `offset`; entries it
+    /// completes are appended to `out`, in file order.
+    pub fn push(
+        &mut self,
+        offset: u64,
+        line: &[u8],
+        too_long: Option<u64>,
+        out: &mut Vec<GroupedEntry>,
+    ) {
+        let key = if too_long.is_some() {
+            None
+        } else {
+            key_of(line)
+        };
+        let Some(key) = key else {
+            out.extend(self.take_open());
+            out.push(GroupedEntry {
+                offset,
+                bytes: line.to_vec(),
+                too_long,
+            });
+            return;
+        };
+        match &mut self.open {
+            Some(open)
+                if open.key == key
+                    && open.records < MAX_GROUP_RECORDS
+                    && open.entry.bytes.len() + line.len() < MAX_GROUP_BYTES =>
+            {
+                open.entry.bytes.push(b'\n');
+                open.entry.bytes.extend_from_slice(line);
+                open.records += 1;
+            }
+            _ => {
+                out.extend(self.take_open());
+                self.open = Some(OpenGroup {
+                    key,
+                    entry: GroupedEntry {
+                        offset,
+                        bytes: line.to_vec(),
+                        too_long: None,
+                    },
+                    records: 1,
+                });
+            }
+        }
+        if is_eoe(line) {
+            out.extend(self.take_open());
+        }
+    }
+
+    /// Closes the open entry (timeout, end of input) and returns it.
+    pub fn take_open(&mut self) -> Option<GroupedEntry> {
+        self.open.take().map(|open| open.entry)
+    }
+
+    /// Offset of the open entry's first line: nothing from there on may be
+    /// acknowledged yet.
+    pub fn open_offset(&self) -> Option<u64> {
+        self.open.as_ref().map(|open| open.entry.offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run(lines: &[&str]) -> (Vec<GroupedEntry>, Option<GroupedEntry>) {
+        let mut g = AuditdGrouper::new();
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for line in lines {
+            g.push(offset, line.as_bytes(), None, &mut out);
+            offset += line.len() as u64 + 1;
+        }
+        (out, g.take_open())
+    }
+
+    #[test]
+    fn records_sharing_a_stamp_join_and_a_new_stamp_closes() {
+        let (out, open) = run(&[
+            "type=SYSCALL msg=audit(1.0:58): a=1",
+            "type=SOCKADDR msg=audit(1.0:58): saddr=00",
+            "type=SYSCALL msg=audit(2.0:59): a=2",
+            "type=CWD msg=audit(2.0:59): cwd=\"/\"",
+        ]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].offset, 0);
+        assert_eq!(
+            out[0].bytes,
+            b"type=SYSCALL msg=audit(1.0:58): a=1\ntype=SOCKADDR msg=audit(1.0:58): saddr=00"
+        );
+        let open = open.unwrap();
+        assert_eq!(open.offset, 78);
+        assert!(open.bytes.ends_with(b"cwd=\"/\""));
+    }
+
+    #[test]
+    fn eoe_closes_at_once_and_other_nodes_do_not_join() {
+        let mut g = AuditdGrouper::new();
+        let mut out = Vec::new();
+        g.push(
+            0,
+            b"node=a type=SYSCALL msg=audit(1.0:1): x=1",
+            None,
+            &mut out,
+        );
+        assert_eq!(g.open_offset(), Some(0));
+        g.push(
+            50,
+            b"node=b type=PATH msg=audit(1.0:1): x=1",
+            None,
+            &mut out,
+        );
+        assert_eq!(out.len(), 1);
+        g.push(90, b"node=b type=EOE msg=audit(1.0:1): ", None, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].offset, 50);
+        assert_eq!(g.open_offset(), None);
+    }
+
+    #[test]
+    fn lines_without_a_stamp_and_too_long_lines_pass_through_alone() {
+        let mut g = AuditdGrouper::new();
+        let mut out = Vec::new();
+        g.push(0, b"type=SYSCALL msg=audit(1.0:1): x=1", None, &mut out);
+        g.push(40, b"type=UNKNOWN[1329] msg=?", None, &mut out);
+        g.push(
+            70,
+            b"type=PATH msg=audit(1.0:1): x",
+            Some(5_000_000),
+            &mut out,
+        );
+        assert_eq!(out.len(), 3);
+        assert_eq!((out[1].offset, out[2].offset), (40, 70));
+        assert_eq!(out[2].too_long, Some(5_000_000));
+    }
+
+    proptest! {
+        #[test]
+        fn grouping_keeps_every_byte_in_order(lines in proptest::collection::vec(
+            prop_oneof![
+                "type=[A-Z]{1,4} msg=audit\\(1\\.0:[1-3]\\): [a-z=]{0,5}",
+                "type=EOE msg=audit\\(1\\.0:[1-3]\\): ",
+                any::<String>().prop_map(|s| s.replace('\n', "")),
+            ], 0..20)) {
+            let mut g = AuditdGrouper::new();
+            let mut out = Vec::new();
+            for (i, line) in lines.iter().enumerate() {
+                g.push(i as u64, line.as_bytes(), None, &mut out);
+            }
+            out.extend(g.take_open());
+            let joined: Vec<u8> = out.iter().map(|e| e.bytes.clone()).collect::<Vec<_>>().join(&b'\n');
+            prop_assert_eq!(joined, lines.join("\n").into_bytes());
+            prop_assert!(out.windows(2).all(|w| w[0].offset < w[1].offset));
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The `k8s` format: Kubernetes API server audit events, one
+//! `audit.k8s.io/v1` `Event` a line (the log backend's output; legacy
+//! `v1beta1` fields such as `timestamp` are read too). Field meanings are
+//! those of the API reference, "Audit (audit.k8s.io/v1)".
+//!
+//! Mapping:
+//! - `id` ← `auditID`. The API server writes one line per *stage* of a
+//!   request with the same `auditID`; so ids stay unique, stages other than
+//!   `ResponseComplete` and `Panic` get `auditID:Stage`. Every stage is
+//!   kept (a parser never drops): keep only the final stages with the
+//!   audit policy's `omitStages: ["RequestReceived"]` or a routing rule on
+//!   `details.stage`.
+//! - `time` ← `requestReceivedTimestamp` (when the request arrived), else
+//!   `stageTimestamp`, else legacy `timestamp`, else
+//!   `metadata.creationTimestamp`.
+//! - `action` ← `resource[.subresource].verb` (`deployments.create`,
+//!   `pods.exec.create`); without `objectRef`, `nonresource.verb` with the
+//!   request URI as resource name.
+//! - `actor` ← `user`: `uid` else `username` as id, `username` as name,
+//!   `groups`; type `service_account` for `system:serviceaccount:*`,
+//!   `system` for other `system:` identities (nodes, controllers) except
+//!   `system:admin`/`system:anonymous`, `user` otherwise.
+//!   `impersonatedUser` → `actor.effective`.
+//! - `outcome` ← `responseStatus.code` (2xx/3xx success, 403 blocked, other
+//!   4xx/5xx failure); annotation `authorization.k8s.io/decision=forbid` →
+//!   blocked; no status (early stages) → unknown. `status` ← `{code,
+//!   detail: message or reason}`.
+//! - `source.ip` ← `sourceIPs[0]` (the rest stay in details),
+//!   `source.user_agent` ← `userAgent`.
+//! - `resource` ← `objectRef`: type `resource`, id `uid`, name `name`;
+//!   `project.id` ← `objectRef.namespace`.
+//! - `category` = `cluster`; everything else (level, stage, requestURI,
+//!   annotations, request/response objects, the rest of `user`,
+//!   `objectRef`, `responseStatus`) stays in `details` unchanged.
+
+use serde_json::{Map, Value};
+
+use super::entry_text::{finish_text_event, read_json_object};
+use super::outcome::outcome_from_http_status;
+use super::quarantine::quarantine_event;
+use super::schema_fill::{effective_mut, insert_detail, resource_mut, set_source_ip, source_mut};
+use super::time::parse_time_value;
+use super::EntryContext;
+use crate::event::{ActorType, AuditEvent, IdRef, Outcome, Severity, StatusDetail};
+
+pub(crate) const PARSER_NAME: &str = "k8s";
+
+/// Reads Kubernetes audit events. Built once per source.
+#[derive(Debug, Clone)]
+pub struct K8sParser {
+    keep_raw: bool,
+}
+
+impl K8sParser {
+    pub fn new(keep_raw: bool) -> K8sParser {
+        K8sParser { keep_raw }
+    }
+
+    pub fn parse(&self, entry: &[u8], ctx: &EntryContext<'_>) -> AuditEvent {
+        let (object, lossy) = match read_json_object(entry) {
+            Ok(read) => read,
+            Err(reason) => return quarantine_event(entry, &reason, PARSER_NAME, ctx),
+        };
+        let mut event = ctx.new_event(PARSER_NAME);
+        fill_event(&mut event, object);
+        finish_text_event(event, entry, ctx, self.keep_raw, lossy)
+    }
+}
+
+fn take_str(map: &mut Map<String, Value>, key: &str) -> Option<String> {
+    match map.remove(key) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        Some(Value::String(_)) | None => None,
+        Some(other) => {
+            map.insert(key.to_string(), other);
+            None
+        }
+    }
+}
+
+fn take_object(map: &mut Map<String, Value>, key: &str) -> Option<Map<String, Value>> {
+    match map.remove(key) {
+        Some(Value::Object(o)) => Some(o),
+        Some(other) => {
+            map.insert(key.to_string(), other);
+            None
+        }
+        None => None,
+    }
+}
+
+/// Puts what is left of a nested object back in `details` when not empty.
+fn keep_rest(details: &mut Map<String, Value>, key: &str, rest: Map<String, Value>) {
+    if !rest.is_empty() {
+        insert_detail(details, key, Value::Object(rest));
+    }
+}
+
+fn fill_event(event: &mut AuditEvent, mut o: Map<String, Value>) {
+    let stage = o.get("stage").and_then(Value::as_str).map(str::to_string);
+    if let Some(audit_id) = take_str(&mut o, "auditID") {
+        event.id = match stage.as_deref() {
+            None | Some("ResponseComplete" | "Panic") => audit_id.clone(),
+            Some(stage) => format!("{audit_id}:{stage}"),
+        };
+        event.correlation.insert("request_id".into(), audit_id);
+    }
+    for key in ["requestReceivedTimestamp", "stageTimestamp", "timestamp"] {
+        if let Some(t) = o.get(key).and_then(parse_time_value) {
+            event.time = t;
+            event.time_inferred = false;
+            if key == "requestReceivedTimestamp" {
+                o.remove(key);
+            }
+            break;
+        }
+    }
+    if event.time_inferred {
+        let created = o.get("metadata").and_then(|m| m.get("creationTimestamp"));
+        if let Some(t) = created.and_then(parse_time_value) {
+            event.time = t;
+            event.time_inferred = false;
+        }
+    }
+
+    let verb = take_str(&mut o, "verb").unwrap_or_else(|| "unknown".into());
+    match take_object(&mut o, "objectRef") {
+        Some(mut object_ref) => {
+            let resource = take_str(&mut object_ref, "resource");
+            let sub = take_str(&mut object_ref, "subresource");
+            let mut action = resource.clone().unwrap_or_else(|| "unknown".into());
+            if let Some(sub) = &sub {
+                action = format!("{action}.{sub}");
+            }
+            event.action = format!("{action}.{verb}").to_ascii_lowercase();
+            let r = resource_mut(event);
+            r.kind = resource;
+            r.id = take_str(&mut object_ref, "uid");
+            r.name = take_str(&mut object_ref, "name");
+            if let Some(sub) = sub {
+                object_ref.insert("subresource".into(), sub.into());
+            }
+            if let Some(ns) = take_str(&mut object_ref, "namespace") {
+                event.project = Some(IdRef { id: ns });
+            }
+            keep_rest(&mut event.details, "objectRef", object_ref);
+        }
+        None => {
+            event.action = format!("nonresource.{verb}").to_ascii_lowercase();
+            if let Some(uri) = o.get("requestURI").and_then(Value::as_str) {
+                let r = resource_mut(event);
+                r.kind = Some("url".into());
+                r.name = Some(uri.split('?').next().unwrap_or(uri).to_string());
+            }
+        }
+    }
+    event.details.insert("verb".into(), verb.into());
+
+    fill_actor(event, &mut o);
+    fill_outcome(event, &mut o);
+
+    match o.remove("sourceIPs") {
+        Some(Value::Array(mut ips)) if !ips.is_empty() => {
+            if let Value::String(first) = &ips[0] {
+                if set_source_ip(event, first) {
+                    ips.remove(0);
+                }
+            }
+            if !ips.is_empty() {
+                event.details.insert("sourceIPs".into(), Value::Array(ips));
+            }
+        }
+        Some(other) => {
+            event.details.insert("sourceIPs".into(), other);
+        }
+        None => {}
+    }
+    if let Some(agent) = take_str(&mut o, "userAgent") {
+        source_mut(event).user_agent = Some(agent);
+    }
+    event.category = Some("cluster".into());
+    event.message = Some(message(event));
+    for (key, value) in o {
+        insert_detail(&mut event.details, &key, value);
+    }
+}
+
+fn actor_type(username: &str) -> ActorType {
+    if username.starts_with("system:serviceaccount:") {
+        ActorType::ServiceAccount
+    } else if username.starts_with("system:")
+        && !matches!(username, "system:admin" | "system:anonymous")
+    {
+        ActorType::System
+    } else {
+        ActorType::User
+    }
+}
+
+fn fill_actor(event: &mut AuditEvent, o: &mut Map<String, Value>) {
+    if let Some(mut user) = take_object(o, "user") {
+        let name = take_str(&mut user, "username");
+        let uid = take_str(&mut user, "uid");
+        event.actor.kind = name.as_deref().map_or(ActorType::Unknown, actor_type);
+        event.actor.id = uid.or_else(|| name.clone());
+        event.actor.name = name;
+        if let Some(Value::Array(groups)) = user.remove("groups") {
+            event.actor.groups = groups
+                .into_iter()
+                .filter_map(|g| match g {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect();
+        }
+        keep_rest(&mut event.details, "user", user);
+    } else {
+        event.actor.kind = ActorType::System;
+    }
+    if let Some(mut imp) = take_object(o, "impersonatedUser") {
+        let name = take_str(&mut imp, "username");
+        let uid = take_str(&mut imp, "uid");
+        let effective = effective_mut(event);
+        effective.id = uid.or_else(|| name.clone());
+        effective.name = name;
+        keep_rest(&mut event.details, "impersonatedUser", imp);
+    }
+}
+
+fn fill_outcome(event: &mut AuditEvent, o: &mut Map<String, Value>) {
+    if let Some(mut status) = take_object(o, "responseStatus") {
+        let code = status.remove("code");
+        let message = take_str(&mut status, "message");
+        let reason = take_str(&mut status, "reason");
+        if let Some(code) = code.as_ref().and_then(Value::as_u64) {
+            event.outcome = outcome_from_http_status(u16::try_from(code).unwrap_or(0));
+        }
+        if let Some(reason) = &reason {
+            status.insert("reason".into(), reason.as_str().into());
+        }
+        event.status = Some(StatusDetail {
+            code,
+            detail: message.or(reason),
+        });
+        if status
+            .get("metadata")
+            .is_some_and(|m| m.as_object().is_some_and(Map::is_empty))
+        {
+            status.remove("metadata");
+        }
+        keep_rest(&mut event.details, "responseStatus", status);
+    }
+    let forbid = o
+        .get("annotations")
+        .and_then(|a| a.get("authorization.k8s.io/decision"))
+        .and_then(Value::as_str)
+        == Some("forbid");
+    if forbid {
+        event.outcome = Outcome::Blocked;
+    }
+    event.severity = Severity::default_for(event.outcome);
+}
+
+/// `system:admin (as bob) list pods in default: 403 Forbidden`.
+fn message(event: &AuditEvent) -> String {
+    let mut text = event
+        .actor
+        .name
+        .clone()
+        .unwrap_or_else(|| "anonymous".into());
+    if let Some(name) = event.actor.effective.as_ref().and_then(|e| e.name.as_ref()) {
+        text.push_str(&format!(" (as {name})"));
+    }
+    let verb = event
+        .details
+        .get("verb")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    text.push_str(&format!(" {verb}"));
+    if let Some(r) = &event.resource {
+        if let Some(kind) = &r.kind {
+            text.push_str(&format!(" {kind}"));
+        }
+        if let Some(name) = &r.name {
+            text.push_str(&format!(" {name}"));
+        }
+    }
+    if let Some(ns) = &event.project {
+        text.push_str(&format!(" in {}", ns.id));
+    }
+    if let Some(code) = event.status.as_ref().and_then(|s| s.code.as_ref()) {
+        text.push_str(&format!(": {code}"));
+    }
+    text
+}
+
+#[cfg(test)]
+#[path = "k8s_tests.rs"]
+mod tests;
