@@ -121,6 +121,7 @@ pub fn render(state: &AdminState) -> String {
         let bytes = backlog_of(sink).bytes as f64;
         out.sample("auditship_sink_backlog_bytes", &[("sink", sink)], bytes);
     }
+    render_sinks(state, &mut out);
     out.family(
         "auditship_uptime_seconds",
         Kind::Gauge,
@@ -138,6 +139,82 @@ pub fn render(state: &AdminState) -> String {
             1.0,
         );
     out.finish()
+}
+
+/// Per-sink delivery metrics, kept by the sink driver.
+fn render_sinks(state: &AdminState, out: &mut Exposition) {
+    let sinks = state.stats.sink_snapshots();
+    type Field = fn(&crate::pipeline::SinkStatsSnapshot) -> u64;
+    let counters: [(&str, &str, Field); 6] = [
+        (
+            "auditship_sink_events_sent_total",
+            "Events the destination accepted.",
+            |s| s.events_sent,
+        ),
+        (
+            "auditship_sink_bytes_sent_total",
+            "Bytes of the accepted events' JSON, before encoding and compression.",
+            |s| s.bytes_sent,
+        ),
+        (
+            "auditship_sink_requests_total",
+            "Send attempts, retries and isolation requests included.",
+            |s| s.requests,
+        ),
+        (
+            "auditship_sink_retries_total",
+            "Failed attempts that will be tried again.",
+            |s| s.retries,
+        ),
+        (
+            "auditship_sink_dead_lettered_total",
+            "Events written to the dead-letter file.",
+            |s| s.dead_lettered,
+        ),
+        (
+            "auditship_sink_dropped_total",
+            "Events refused for good and dropped (dead_letter = false or max_elapsed).",
+            |s| s.dropped,
+        ),
+    ];
+    for (name, help, field) in counters {
+        out.family(name, Kind::Counter, help);
+        for sink in &sinks {
+            out.sample(name, &[("sink", &sink.sink)], field(sink) as f64);
+        }
+    }
+    out.family(
+        "auditship_sink_in_flight",
+        Kind::Gauge,
+        "Requests in flight now.",
+    );
+    for sink in &sinks {
+        out.sample(
+            "auditship_sink_in_flight",
+            &[("sink", &sink.sink)],
+            sink.in_flight as f64,
+        );
+    }
+    let name = "auditship_sink_request_duration_seconds";
+    out.family(
+        name,
+        Kind::Histogram,
+        "Time from sending a request to its outcome.",
+    );
+    for sink in &sinks {
+        let latency = &sink.latency;
+        let bounds: Vec<f64> = latency.buckets.iter().map(|(bound, _)| *bound).collect();
+        let counts: Vec<u64> = latency.buckets.iter().map(|(_, n)| *n).collect();
+        let labels = [("sink", sink.sink.as_str())];
+        out.histogram(
+            name,
+            &labels,
+            &bounds,
+            &counts,
+            latency.count,
+            latency.sum_seconds,
+        );
+    }
 }
 
 /// `/status`: a JSON summary for people and `auditship status`.

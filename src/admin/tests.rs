@@ -35,6 +35,9 @@ async fn health_ready_metrics_and_status_report_the_running_pipeline() {
     let stats = PipelineStats::default();
     stats.record_read(5, 500, 1);
     stats.record_journaled(5);
+    let sink = stats.sink("out");
+    sink.record_sent(2, 200);
+    drop(sink.start_request());
     let ready = Arc::new(AtomicBool::new(false));
     let state = Arc::new(AdminState {
         stats: stats.clone(),
@@ -70,6 +73,11 @@ async fn health_ready_metrics_and_status_report_the_running_pipeline() {
         "auditship_sink_backlog_events{sink=\"out\"} 3",
         "auditship_sink_backlog_events{sink=\"with \\\"quote\"} 0",
         "# TYPE auditship_journal_fsyncs_total counter",
+        "auditship_sink_events_sent_total{sink=\"out\"} 2",
+        "auditship_sink_bytes_sent_total{sink=\"out\"} 200",
+        "auditship_sink_request_duration_seconds_count{sink=\"out\"} 1",
+        "auditship_sink_request_duration_seconds_bucket{sink=\"out\",le=\"+Inf\"} 1",
+        "auditship_sink_in_flight{sink=\"out\"} 0",
     ] {
         assert!(
             metrics.lines().any(|l| l == line),
