@@ -59,8 +59,12 @@ impl CefParser {
     pub fn parse(&self, entry: &[u8], ctx: &EntryContext<'_>) -> AuditEvent {
         let text = EntryText::new(entry);
         let line: &str = &text.text;
+        // After a syslog header the MSG may start with the UTF-8 BOM
+        // (RFC 5424 §6.4: senders add it before non-ASCII text).
         let start = if line.starts_with("CEF:") {
             Some(0)
+        } else if let Some(i) = line.find(" \u{feff}CEF:") {
+            Some(i + 1 + '\u{feff}'.len_utf8())
         } else {
             line.find(" CEF:").map(|i| i + 1)
         };

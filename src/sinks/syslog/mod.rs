@@ -13,4 +13,6 @@ pub mod transport;
 pub use sink::SyslogSink;
 
 #[cfg(test)]
+mod roundtrip_tests;
+#[cfg(test)]
 mod tests;
