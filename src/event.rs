@@ -9,6 +9,8 @@
 //! Invariant: this module knows nothing of sources, formats or sinks. It
 //! never does I/O.
 
+mod canonical;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -290,10 +292,13 @@ pub enum OriginKind {
     Http,
     /// `auditship parse` reading stdin or a file once, outside the daemon.
     Stdin,
+    /// Events the agent writes itself (`agent.checkpoint`).
+    Agent,
 }
 
-/// What the agent adds. `seq` is assigned by the journal at append time;
-/// `chain` arrives with the tamper-evidence work and stays absent until then.
+/// What the agent adds. `seq` and `chain` (the hash-chain link, see
+/// `crate::chain`) are assigned on the journal's writer thread at append
+/// time.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AgentInfo {
     pub host: String,
@@ -398,6 +403,25 @@ impl AuditEvent {
         write_canonical(&value, &mut out);
         out
     }
+
+    /// The canonical bytes of the event without `agent.seq` and
+    /// `agent.chain`, and the index where `,"seq":N` goes so that the
+    /// result equals [`canonical_bytes`](Self::canonical_bytes) with
+    /// `agent.seq = N`. Lets parse workers do the expensive part and the
+    /// journal's writer thread only splice the seq in (see
+    /// `pipeline::EncodedEvent`). The slot is the `}` closing `agent`:
+    /// `host` sorts before `seq`, and `chain` is never included.
+    pub fn canonical_with_seq_slot(&self) -> (Vec<u8>, usize) {
+        let mut out = Vec::with_capacity(1536);
+        let slot = self.write_canonical_without_seq(&mut out);
+        (out, slot)
+    }
+
+    /// Like [`canonical_with_seq_slot`](Self::canonical_with_seq_slot),
+    /// appending to `out`; the slot is an index into `out`.
+    pub fn write_canonical_without_seq(&self, out: &mut Vec<u8>) -> usize {
+        canonical::write_without_seq(self, out)
+    }
 }
 
 /// Writes `value` in the JSON Canonicalization Scheme (RFC 8785): object
@@ -471,26 +495,51 @@ fn format_es6_number(f: f64) -> String {
     }
 }
 
-fn write_canonical_string(s: &str, out: &mut Vec<u8>) {
+/// Bytes a JCS string escapes: control characters, `"` and `\\`.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// Writes `s` as a JCS string: `"` and `\\` escaped, control characters as
+/// `\b \f \n \r \t` or `\u00xx`, everything else (all of UTF-8) as is.
+/// Runs of plain bytes are copied at once: this runs for every string of
+/// every event (the hash chain's canonical form).
+pub(crate) fn write_canonical_string(s: &str, out: &mut Vec<u8>) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\u{08}' => out.extend_from_slice(b"\\b"),
-            '\u{0c}' => out.extend_from_slice(b"\\f"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    let mut plain_from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !NEEDS_ESCAPE[usize::from(b)] {
+            continue;
+        }
+        out.extend_from_slice(&bytes[plain_from..i]);
+        plain_from = i + 1;
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 15)]);
             }
         }
     }
+    out.extend_from_slice(&bytes[plain_from..]);
     out.push(b'"');
 }
 
@@ -593,6 +642,83 @@ mod tests {
         let mut sorted = order.clone();
         sorted.sort();
         assert_eq!(order, sorted, "{s}");
+    }
+
+    #[test]
+    fn the_direct_canonical_writer_equals_the_generic_one_on_a_full_event() {
+        let mut e = sample();
+        e.time_inferred = false;
+        e.category = Some("deployment".into());
+        e.message = Some("a \"quoted\" \u{1}\n message — ünïcode 😀".into());
+        e.actor = Actor {
+            id: Some("u1".into()),
+            name: Some("Al".into()),
+            email: Some("a@x".into()),
+            kind: ActorType::ServiceAccount,
+            session_id: Some("s".into()),
+            groups: vec!["g1".into(), "g\\2".into()],
+            effective: Some(EffectiveIdentity {
+                id: Some("root".into()),
+                name: None,
+            }),
+            break_glass: Some(BreakGlass {
+                session_id: Some("bg".into()),
+                justification: Some("INC-1".into()),
+            }),
+        };
+        e.source = Some(SourceEndpoint {
+            ip: Some("10.0.0.1".into()),
+            port: Some(443),
+            user_agent: Some("ua".into()),
+        });
+        e.resource = Some(Resource {
+            kind: Some("release".into()),
+            id: Some("r".into()),
+            name: Some("n".into()),
+        });
+        e.tenant = Some(IdRef { id: "t".into() });
+        e.project = Some(IdRef { id: "p".into() });
+        e.status = Some(StatusDetail {
+            code: Some(json!(403)),
+            detail: Some("denied".into()),
+        });
+        e.correlation
+            .insert("\u{e000}".into(), "private use".into());
+        e.correlation
+            .insert("\u{1f600}".into(), "emoji sorts before it in UTF-16".into());
+        e.details.insert(
+            "nested".into(),
+            json!({"b": [1.5, 1e30, null, true], "a": {"z": 1, "\u{e9}": "x"}}),
+        );
+        e.details.insert("\u{ff61}".into(), json!(-0.000001));
+        e.details.insert("\u{10000}".into(), json!(u64::MAX));
+        e.raw = Some("{\"raw\":1}".into());
+        e.origin.peer = Some(json!({"uid": 0, "pid": 12}).as_object().unwrap().clone());
+        e.parse_error = Some(ParseError {
+            reason: "r".into(),
+            parser: "json".into(),
+            raw_base64: Some("AA==".into()),
+        });
+        for kind in [
+            OriginKind::File,
+            OriginKind::Unix,
+            OriginKind::Syslog,
+            OriginKind::Http,
+            OriginKind::Stdin,
+            OriginKind::Agent,
+        ] {
+            e.origin.kind = kind;
+            let (mut fast, slot) = e.canonical_with_seq_slot();
+            fast.splice(slot..slot, b",\"seq\":7".iter().copied());
+            let mut with_seq = e.clone();
+            with_seq.agent.seq = Some(7);
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(with_seq.canonical_bytes()).unwrap()
+            );
+        }
+        let (minimal, _) = sample().canonical_with_seq_slot();
+        assert_eq!(minimal, sample().canonical_bytes());
     }
 
     #[test]

@@ -74,6 +74,37 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Check exported trails (NDJSON as the file sink writes it, `.gz`
+    /// too): hash chain, sequence continuity, signed checkpoints.
+    ///
+    /// Prints FILE:LINE: KIND: message per finding and a summary; exits 0
+    /// only when every host's trail is complete, unmodified and signed to
+    /// its end, 1 otherwise.
+    Verify {
+        /// The agent's public key as printed by `auditship key show`
+        /// (base64), or a file holding it. Without it checkpoints are only
+        /// checked against the key they carry.
+        #[arg(long, value_name = "KEY")]
+        pubkey: Option<String>,
+        /// Trail files, in the order they were written.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// The checkpoint signing key.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Print the public key (base64) that `auditship verify --pubkey` takes.
+    Show {
+        /// Configuration file (TOML). Default: the built-in demo.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -102,6 +133,10 @@ fn main() -> ExitCode {
             file,
         } => parse(format, &map, keep_raw, max_line_bytes, file.as_deref()),
         Command::Status { config } => show_status(config.as_deref()),
+        Command::Verify { pubkey, files } => verify(pubkey.as_deref(), &files),
+        Command::Key {
+            command: KeyCommand::Show { config },
+        } => key_show(config.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -375,5 +410,77 @@ fn show_status(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     };
     let report = status::collect(&config).context("cannot read the agent's state")?;
     print!("{report}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(pubkey: Option<&str>, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    use auditship::chain::{checkpoint, verify::Verifier, verify_report::Kind};
+    let pubkey = match pubkey {
+        None => None,
+        Some(text) => {
+            let text = match std::fs::read_to_string(text) {
+                Ok(contents) => contents,
+                Err(_) => text.to_string(),
+            };
+            match checkpoint::parse_public_key(&text) {
+                Ok(key) => Some(key),
+                Err(error) => {
+                    eprintln!("--pubkey: {error}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    };
+    let mut verifier = Verifier::new(pubkey);
+    for path in files {
+        let name = path.display().to_string();
+        let file = verifier.add_file(&name);
+        let input = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
+        let input: Box<dyn Read> = if name.ends_with(".gz") {
+            Box::new(flate2::read::MultiGzDecoder::new(input))
+        } else {
+            Box::new(input)
+        };
+        let mut reader = BufReader::with_capacity(256 * 1024, input);
+        let mut line = Vec::new();
+        let mut number = 0;
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {
+                    number += 1;
+                    let text = line.strip_suffix(b"\n").unwrap_or(&line);
+                    verifier.add_line(file, number, text);
+                }
+                Err(error) => {
+                    let message = format!("cannot read further ({error}): the file was cut");
+                    verifier.file_problem(file, number + 1, Kind::Malformed, message);
+                    break;
+                }
+            }
+        }
+    }
+    let report = verifier.finish();
+    println!("{report}");
+    Ok(if report.is_intact() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn key_show(path: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let config = match load_config(path) {
+        Ok(config) => config,
+        Err(code) => return Ok(code),
+    };
+    let signer = pipeline::signing_key::load_existing(&config.integrity, &config.data_dir)?;
+    println!("{}", signer.public_key_base64());
+    eprintln!(
+        "key id {} ({})",
+        signer.key_id(),
+        pipeline::signing_key::key_path(&config.integrity, &config.data_dir).display()
+    );
     Ok(ExitCode::SUCCESS)
 }

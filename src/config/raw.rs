@@ -34,6 +34,8 @@ pub(crate) struct RawConfig {
     pub journal: Option<Located<RawJournal>>,
     /// `[admin]`: the local HTTP endpoint for `/health`, `/metrics`, `/status`.
     pub admin: Option<Located<RawAdmin>>,
+    /// `[integrity]`: signed checkpoints of the hash chain.
+    pub integrity: Option<Located<RawIntegrity>>,
     /// `[sources.ID]`: where events are read (see [`RawFileSource`]).
     #[allow(dead_code)] // listed for the key check; `validate` reads the tables
     pub sources: Option<IgnoredAny>,
@@ -63,6 +65,22 @@ pub(crate) struct RawJournal {
     /// Size at which a segment file is closed and the next one started. At
     /// most `max_bytes`. Default: chosen by the journal from `max_bytes`.
     pub segment_bytes: Option<Located<NumberOrText>>,
+}
+
+/// `[integrity]`. Every event is hash-chained (`agent.chain`); these keys
+/// control the signed `agent.checkpoint` events that pin the chain.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawIntegrity {
+    /// Journal a signed checkpoint after this many events. Default `10000`.
+    pub checkpoint_events: Option<Located<i64>>,
+    /// Journal a signed checkpoint at least this often while events arrive.
+    /// Default `"60s"`.
+    pub checkpoint_interval: Option<Located<NumberOrText>>,
+    /// Ed25519 signing key, a PKCS#8 file (e.g. `openssl genpkey -algorithm
+    /// ed25519 -outform DER`). Default: `data_dir/keys/checkpoint.pk8`,
+    /// generated at the first start (0600).
+    pub signing_key: Option<Located<String>>,
 }
 
 /// `[admin]`.

@@ -170,6 +170,7 @@ stream = "stderr"
             batch_interval: Duration::from_millis(5),
             segment_bytes: Some(64 << 20),
         },
+        integrity: IntegrityConfig::default(),
         admin: Some(AdminConfig {
             address: "127.0.0.1:8686".into(),
         }),
@@ -1275,6 +1276,31 @@ fn describe_shows_the_datadog_intake_but_never_the_api_key() {
         "sink dd type=datadog_logs inputs=[app] site=us5.datadoghq.com url=https://http-intake.logs.us5.datadoghq.com/api/v2/logs service=api tags=[env:prod] api_key=<set> compression=gzip request_timeout=30s batch.max_events=1000 batch.max_bytes=1MiB batch.timeout=1s"
     );
     assert!(!described.contains("hunter2"));
+}
+
+#[test]
+fn integrity_keys_are_read_and_checked() {
+    let config = load_text(&format!(
+        "{MINIMAL}\n[integrity]\ncheckpoint_events = 500\ncheckpoint_interval = \"5s\"\nsigning_key = \"/etc/auditship/key.pk8\"\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        config.integrity,
+        IntegrityConfig {
+            checkpoint_events: 500,
+            checkpoint_interval: Duration::from_secs(5),
+            signing_key: Some(PathBuf::from("/etc/auditship/key.pk8")),
+        }
+    );
+    assert_eq!(
+        load_text(MINIMAL).unwrap().integrity,
+        IntegrityConfig::default()
+    );
+    let found = problems(&format!(
+        "{MINIMAL}\n[integrity]\ncheckpoint_events = 0\ncheckpoint_interval = \"0s\"\n"
+    ));
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains("checkpoint_events") && found[0].contains("at least 1"));
 }
 
 mod elasticsearch;

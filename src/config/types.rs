@@ -17,6 +17,7 @@ pub struct Config {
     /// Name stamped on every event (`agent.host`); `auto` is resolved.
     pub host: String,
     pub journal: JournalConfig,
+    pub integrity: IntegrityConfig,
     /// Admin endpoint address, when configured.
     pub admin: Option<AdminConfig>,
     /// Sources in file order.
@@ -44,6 +45,27 @@ impl Default for JournalConfig {
             fsync: FsyncPolicy::Batch,
             batch_interval: Duration::from_millis(10),
             segment_bytes: None,
+        }
+    }
+}
+
+/// Signed checkpoints of the hash chain (`crate::chain::checkpoint`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntegrityConfig {
+    /// A checkpoint after this many events…
+    pub checkpoint_events: u64,
+    /// …or this long after the previous one, whichever comes first.
+    pub checkpoint_interval: Duration,
+    /// PKCS#8 Ed25519 key; `None`: `data_dir/keys/checkpoint.pk8`.
+    pub signing_key: Option<PathBuf>,
+}
+
+impl Default for IntegrityConfig {
+    fn default() -> Self {
+        IntegrityConfig {
+            checkpoint_events: 10_000,
+            checkpoint_interval: Duration::from_secs(60),
+            signing_key: None,
         }
     }
 }

@@ -27,8 +27,8 @@ use super::raw::RawFieldMap;
 use super::raw::RawSplunkHecSink;
 use super::raw::{
     RawAdmin, RawBatch, RawConfig, RawConsoleSink, RawFileSink, RawFileSource, RawGcpLoggingSink,
-    RawGcpResource, RawHttpSink, RawJournal, RawRateLimit, RawRetry, RawSinkShared, RawTls,
-    SINK_SHARED_KEYS,
+    RawGcpResource, RawHttpSink, RawIntegrity, RawJournal, RawRateLimit, RawRetry, RawSinkShared,
+    RawTls, SINK_SHARED_KEYS,
 };
 use super::raw_sinks::{RawElasticsearchSink, RawSyslogSink};
 use super::syslog_sink_types::SyslogProtocol;
@@ -337,6 +337,10 @@ impl Validator {
             None => JournalConfig::default(),
         };
         let admin = raw.admin.as_ref().map(|admin| self.admin(&admin.value));
+        let integrity = match &raw.integrity {
+            Some(integrity) => self.integrity(&integrity.value),
+            None => IntegrityConfig::default(),
+        };
         let mut sinks = sinks;
         for sink in &mut sinks {
             if let SinkKind::GcpLogging(gcp) = &mut sink.kind {
@@ -347,6 +351,7 @@ impl Validator {
             data_dir,
             host,
             journal,
+            integrity,
             admin,
             sources,
             sinks,
@@ -482,6 +487,41 @@ impl Validator {
             fsync,
             batch_interval,
             segment_bytes,
+        }
+    }
+
+    fn integrity(&mut self, raw: &RawIntegrity) -> IntegrityConfig {
+        let table = path_of(&["integrity"]);
+        let defaults = IntegrityConfig::default();
+        let checkpoint_events = match &raw.checkpoint_events {
+            None => defaults.checkpoint_events,
+            Some(n) if n.value >= 1 => n.value as u64,
+            Some(n) => {
+                let reason = "must be at least 1".into();
+                self.invalid(n.at(), &table, "checkpoint_events", reason);
+                defaults.checkpoint_events
+            }
+        };
+        let checkpoint_interval = self.duration(
+            &table,
+            "checkpoint_interval",
+            &raw.checkpoint_interval,
+            defaults.checkpoint_interval,
+            true,
+        );
+        let signing_key = match &raw.signing_key {
+            Some(path) if path.value.trim().is_empty() => {
+                let reason = "must not be empty (leave it out to use data_dir/keys/)".into();
+                self.invalid(path.at(), &table, "signing_key", reason);
+                None
+            }
+            Some(path) => Some(PathBuf::from(&path.value)),
+            None => None,
+        };
+        IntegrityConfig {
+            checkpoint_events,
+            checkpoint_interval,
+            signing_key,
         }
     }
 

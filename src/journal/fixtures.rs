@@ -59,6 +59,7 @@ pub(crate) fn options(max_bytes: u64, segment_bytes: u64) -> JournalOptions {
         segment_bytes: Some(segment_bytes),
         fsync: FsyncPolicy::Batch,
         batch_interval: Duration::from_millis(2),
+        link_of_payload: None,
     }
 }
 

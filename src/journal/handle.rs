@@ -21,11 +21,14 @@ use super::cursor::{self, JournalCursor, JournalReader};
 use super::error::JournalError;
 use super::recovery::{self, RecoveryReport};
 use super::segment::{self, SegmentMeta};
-use super::writer::{AppendQueue, AppendRequest, EncodeBatch, JournalWriter, SeqRange};
+use super::writer::{AppendQueue, AppendRequest, EncodeBatch, JournalWriter, Link, SeqRange};
 use crate::config::FsyncPolicy;
 
+/// Reads the chain link out of a record payload (see `JournalOptions`).
+pub type LinkOfPayload = fn(&[u8]) -> Option<Link>;
+
 /// How a journal is sized and synced.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct JournalOptions {
     /// Byte limit of all segments together; appends wait when reached.
     pub max_bytes: u64,
@@ -35,6 +38,10 @@ pub struct JournalOptions {
     pub fsync: FsyncPolicy,
     /// Longest wait to gather one group commit.
     pub batch_interval: Duration,
+    /// Reads the [`Link`] out of a record's payload; at open the writer
+    /// resumes from the newest record's link. `None` (or no record, or a
+    /// payload it cannot read): it starts from 32 zero bytes.
+    pub link_of_payload: Option<LinkOfPayload>,
 }
 
 impl JournalOptions {
@@ -53,6 +60,7 @@ impl Default for JournalOptions {
             segment_bytes: None,
             fsync: FsyncPolicy::Batch,
             batch_interval: Duration::from_millis(10),
+            link_of_payload: None,
         }
     }
 }
@@ -239,7 +247,11 @@ impl Journal {
             _lock: lock,
         });
         shared.delete_acked_segments()?;
-        let writer = JournalWriter::new(Arc::clone(&shared), &opts, newest, report.next_seq)?;
+        let link = match opts.link_of_payload {
+            Some(link_of) => newest_link(&shared, report.next_seq, link_of)?,
+            None => [0; 32],
+        };
+        let writer = JournalWriter::new(Arc::clone(&shared), &opts, newest, report.next_seq, link)?;
         let thread = std::thread::Builder::new()
             .name("journal-writer".into())
             .spawn(move || writer.run())
@@ -360,6 +372,11 @@ impl Journal {
         *self.handle.shared.committed.borrow()
     }
 
+    /// Changes after every group commit, to the last durable seq.
+    pub fn watch_committed(&self) -> watch::Receiver<u64> {
+        self.handle.shared.committed.subscribe()
+    }
+
     /// Writes what is queued, stops the writer thread. Idempotent; later
     /// appends fail with [`JournalError::Closed`]. If the journal is full,
     /// queued appends fail with `Closed` instead of waiting.
@@ -379,6 +396,38 @@ impl Journal {
             let _ = thread.join();
         }
     }
+}
+
+/// The link of the newest record, so the chain continues across restarts
+/// (also after `kill -9`: a torn tail was truncated by recovery, and the
+/// chain continues from the last intact record).
+fn newest_link(
+    shared: &Arc<JournalShared>,
+    next_seq: u64,
+    link_of: fn(&[u8]) -> Option<Link>,
+) -> Result<Link, JournalError> {
+    let mut reader = JournalReader::new(JournalCursor::unregistered(
+        Arc::clone(shared),
+        next_seq.saturating_sub(64).max(1),
+    ));
+    let mut newest = None;
+    loop {
+        let records = reader.read_batch(64, 1 << 20)?;
+        match records.into_iter().last() {
+            Some(record) => newest = Some(record),
+            None => break,
+        }
+    }
+    let Some(record) = newest else {
+        if next_seq > 1 {
+            tracing::warn!(next_seq, "The journal holds no record to continue the hash chain from (all delivered and the newest write was torn); the chain restarts from zero here and `auditship verify` will report a break before this seq.");
+        }
+        return Ok([0; 32]);
+    };
+    Ok(link_of(&record.payload).unwrap_or_else(|| {
+        tracing::warn!(seq = record.seq, "The newest journal record carries no chain link (written by an older auditship?); the chain restarts from zero after it.");
+        [0; 32]
+    }))
 }
 
 /// Takes the exclusive lock on `DIR/lock`.

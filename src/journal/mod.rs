@@ -4,7 +4,10 @@
 //! Sources append (an append resolves only once its records are fsynced);
 //! each sink reads through its own [`JournalCursor`] and acknowledges what it
 //! delivered; segments every cursor has acknowledged are deleted. The journal
-//! knows nothing of event semantics: a record is a `u64` seq and bytes.
+//! knows nothing of event semantics: a record is a `u64` seq and bytes. It
+//! only threads a 32-byte [`Link`] from record to record for the caller's
+//! hash chain (`writer.rs`), resumed at open from the newest record through
+//! `JournalOptions::link_of_payload`.
 //!
 //! # On disk
 //!
@@ -84,7 +87,7 @@ pub use handle::{Backlog, Journal, JournalOptions, JournalStats};
 pub use inspect::{inspect, read_record_at, CursorInspection, JournalInspection};
 pub use record::Record;
 pub use recovery::RecoveryReport;
-pub use writer::{EncodeBatch, RecordWriter, SeqRange};
+pub use writer::{EncodeBatch, Link, RecordWriter, SeqRange};
 
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -28,7 +28,9 @@
 //! ## Failures
 //! A failed `write` is undone (`set_len` back to the durable length) and
 //! the group's appends fail; their seqs are handed out again, so seqs stay
-//! gap-free. A failed `sync_data` (or undo) stops the writer for good
+//! gap-free, and so is the [`Link`] the writer carries from record to record
+//! (the hash chain's, opaque here): it is always the link of the newest
+//! record that is, or will be, on disk. A failed `sync_data` (or undo) stops the writer for good
 //! ([`JournalError::WriterFailed`]): after a failed fsync the page cache
 //! cannot be trusted.
 
@@ -58,10 +60,21 @@ pub struct SeqRange {
     pub last: u64,
 }
 
+/// 32 opaque bytes the writer threads from record to record: the hash
+/// chain's last link (`crate::chain`). The journal does not interpret it;
+/// it only keeps it in step with seqs, so that it rolls back with them when
+/// an encoder panics or a write fails, and resumes from the newest record
+/// at open (see `JournalOptions::link_of_payload`).
+pub type Link = [u8; 32];
+
 /// Hands out seqs and frames payloads into the journal's write buffer.
 pub struct RecordWriter<'a> {
     buf: &'a mut Vec<u8>,
     next_seq: u64,
+    /// The link of the record before `next_seq`.
+    link: &'a mut Link,
+    /// The link after each record of the group, in seq order.
+    links: &'a mut Vec<Link>,
 }
 
 impl RecordWriter<'_> {
@@ -70,16 +83,36 @@ impl RecordWriter<'_> {
         self.next_seq
     }
 
+    /// The link of the newest record (the one before [`next_seq`](Self::next_seq)).
+    pub fn link(&self) -> &Link {
+        self.link
+    }
+
     /// Appends one record; returns its seq.
     pub fn push(&mut self, payload: &[u8]) -> u64 {
         self.push_with(|_, out| out.extend_from_slice(payload))
     }
 
     /// Appends one record whose payload `f` appends to the given buffer,
-    /// knowing its seq. `f` must only append.
+    /// knowing its seq. `f` must only append. The record is not chained:
+    /// the link stays what it was.
     pub fn push_with(&mut self, f: impl FnOnce(u64, &mut Vec<u8>)) -> u64 {
+        self.push_linked(|seq, link, out| {
+            f(seq, out);
+            *link
+        })
+    }
+
+    /// Like [`push_with`](Self::push_with) for a chained record: `f` also
+    /// gets the previous link and returns the record's own, which the next
+    /// record then sees.
+    pub fn push_linked(&mut self, f: impl FnOnce(u64, &Link, &mut Vec<u8>) -> Link) -> u64 {
         let seq = self.next_seq;
-        record::encode_frame_with(self.buf, seq, |out| f(seq, out));
+        let previous = *self.link;
+        let mut next = previous;
+        record::encode_frame_with(self.buf, seq, |out| next = f(seq, &previous, out));
+        *self.link = next;
+        self.links.push(next);
         self.next_seq += 1;
         seq
     }
@@ -187,6 +220,11 @@ pub(crate) struct JournalWriter {
     next_seq: u64,
     durable_next: u64,
     buf: Vec<u8>,
+    /// Link of the newest framed record; `durable_link` of the newest
+    /// durable one; `links` the link after each record of the group.
+    link: Link,
+    durable_link: Link,
+    links: Vec<Link>,
     max_bytes: u64,
     segment_bytes: u64,
     fsync: FsyncPolicy,
@@ -202,6 +240,7 @@ impl JournalWriter {
         opts: &JournalOptions,
         newest: SegmentMeta,
         next_seq: u64,
+        link: Link,
     ) -> Result<Self, JournalError> {
         let file = open_for_append(&segment::segment_path(&shared.dir, newest.first_seq))?;
         Ok(JournalWriter {
@@ -211,6 +250,9 @@ impl JournalWriter {
             next_seq,
             durable_next: next_seq,
             buf: Vec::with_capacity(GROUP_TARGET_BYTES + 64 * 1024),
+            link,
+            durable_link: link,
+            links: Vec::new(),
             max_bytes: opts.max_bytes,
             segment_bytes: opts.effective_segment_bytes(),
             fsync: opts.fsync,
@@ -237,10 +279,13 @@ impl JournalWriter {
     fn encode(&mut self, request: AppendRequest, group: &mut Group) {
         let AppendRequest { encode, done } = request;
         let start_len = self.buf.len();
+        let start_links = self.links.len();
         let first = self.next_seq;
         let mut writer = RecordWriter {
             buf: &mut self.buf,
             next_seq: first,
+            link: &mut self.link,
+            links: &mut self.links,
         };
         let outcome = match catch_unwind(AssertUnwindSafe(|| encode(&mut writer))) {
             Ok(()) => {
@@ -252,6 +297,8 @@ impl JournalWriter {
             }
             Err(_) => {
                 self.buf.truncate(start_len);
+                self.links.truncate(start_links);
+                self.link = self.links.last().copied().unwrap_or(self.durable_link);
                 Err(JournalError::EncodePanicked)
             }
         };
@@ -280,6 +327,7 @@ impl JournalWriter {
 
     /// Makes the group durable and resolves its appenders.
     fn commit(&mut self, group: Group) {
+        let group_first = self.durable_next;
         let written = if self.buf.is_empty() {
             Ok(())
         } else if self.failed {
@@ -296,6 +344,16 @@ impl JournalWriter {
             let _ = done.send(outcome);
         }
         self.next_seq = self.durable_next;
+        // Seqs not made durable are handed out again, and so is their link.
+        let durable_records = (self.durable_next - group_first) as usize;
+        if let Some(&link) = durable_records
+            .checked_sub(1)
+            .and_then(|i| self.links.get(i))
+        {
+            self.durable_link = link;
+        }
+        self.link = self.durable_link;
+        self.links.clear();
         self.buf.clear();
         if self.buf.capacity() > 8 * GROUP_TARGET_BYTES {
             self.buf.shrink_to(2 * GROUP_TARGET_BYTES);

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::checkpointer::Checkpointer;
 use super::file_source::{FileSourceTask, JournaledPositions};
 use super::journal_record;
 use super::sink_runner::SinkTask;
@@ -54,6 +55,7 @@ pub async fn run(
     let data_dir = config.data_dir.clone();
     create_private_dir(&data_dir)?;
     create_private_dir(&data_dir.join("checkpoints"))?;
+    let signer = super::signing_key::load_or_create(&config.integrity, &data_dir)?;
 
     let (journal, report) = Journal::open(
         &data_dir.join("journal"),
@@ -63,6 +65,7 @@ pub async fn run(
             segment_bytes: config.journal.segment_bytes,
             fsync: config.journal.fsync,
             batch_interval: config.journal.batch_interval,
+            link_of_payload: Some(journal_record::link_of_payload),
         },
     )?;
     // The journal logs what recovery did; keep the report for callers.
@@ -129,6 +132,9 @@ pub async fn run(
         .into_iter()
         .map(|task| tokio::spawn(task.run(journal.clone(), stats.clone(), shutdown.clone())))
         .collect();
+    let (checkpoint_stop, checkpoint_shutdown) = shutdown::channel();
+    let checkpointer = Checkpointer::new(signer, &config.host, &config.integrity, &journal);
+    let checkpointer = tokio::spawn(checkpointer.run(journal.clone(), checkpoint_shutdown));
     tracing::info!(
         sources = config.sources.len(),
         sinks = config.sinks.len(),
@@ -185,6 +191,10 @@ pub async fn run(
     {
         tracing::warn!("Sources did not finish in time (journal full?); their unacknowledged lines will be read again at the next start.");
     }
+    // The final checkpoint signs the trail through the sources' last event,
+    // and is journaled before sinks drain so that they deliver it too.
+    checkpoint_stop.fire();
+    let _ = tokio::time::timeout(options.drain_timeout, checkpointer).await;
     sink_stop.fire();
     let drain = async {
         for handle in sink_handles {

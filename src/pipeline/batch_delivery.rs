@@ -258,7 +258,14 @@ impl DeliveryContext {
                 continue;
             }
             match journal_record::decode(&record.payload) {
-                Some(view) if self.inputs.contains(view.source_id) => lines.push(view.event_json),
+                // Checkpoints (`@agent`) go to every sink: a trail without
+                // them cannot be verified.
+                Some(view)
+                    if self.inputs.contains(view.source_id)
+                        || view.source_id == journal_record::AGENT_SOURCE_ID =>
+                {
+                    lines.push(view.event_json)
+                }
                 Some(_) => {}
                 None => {
                     tracing::error!(sink = %self.id, seq = record.seq, "Journal record of an unknown layout skipped (written by a newer auditship?).");

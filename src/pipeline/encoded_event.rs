@@ -1,23 +1,37 @@
-//! An event serialized once, off the journal's writer thread, with a slot
-//! where `agent.seq` goes.
+//! An event serialized once, off the journal's writer thread, with slots
+//! where `agent.seq` and `agent.chain` go.
 //!
 //! Why: the journal assigns `agent.seq` at append time, on its single writer
-//! thread. Serializing every event there would make that thread the
-//! bottleneck, so parse workers serialize in parallel with `agent.seq`
-//! absent and remember where the `agent` object closes; the writer then only
-//! copies bytes and writes one number (`,"seq":N`) into the slot.
+//! thread, and the hash-chain link (`crate::chain`) depends on that seq and
+//! on the previous link, so it too is made there. Serializing every event
+//! there would make that thread the bottleneck, so parse workers serialize
+//! in parallel — the JSON line and its canonical (JCS) form, both with
+//! `agent.seq` absent — and remember where the `agent` object closes in
+//! each; the writer then only hashes `prev ‖ seq ‖ canonical-with-seq` and
+//! copies bytes around two short splices.
 //!
-//! Invariant: `write_with_seq(seq)` produces exactly the JSON that
-//! serializing the event with `agent.seq = Some(seq)` would.
+//! Invariants: `write_with_seq(seq)` produces exactly the JSON that
+//! serializing the event with `agent.seq = Some(seq)` would; `write_chained`
+//! the JSON with `agent.seq` and `agent.chain` set, where `agent.chain` is
+//! `chain::link(prev, seq, canonical bytes of the event with that seq)`.
 
+use crate::chain::Link;
 use crate::event::AuditEvent;
 
-/// The JSON line of one event, minus its sequence number.
+/// The JSON line and canonical form of one event, minus its sequence
+/// number and chain link.
 #[derive(Debug, Clone)]
 pub struct EncodedEvent {
+    /// The JSON line, then (from `json_len` on) the RFC 8785 bytes without
+    /// `agent.seq`/`agent.chain` (what the link covers once the seq is
+    /// spliced in). One buffer: one allocation per event.
     bytes: Vec<u8>,
-    /// Byte index of the `}` that closes the `agent` object.
+    json_len: usize,
+    /// Byte index of the `}` that closes the `agent` object in the JSON.
     seq_slot: usize,
+    /// Byte index (in `bytes`) of the `}` that closes `agent` in the
+    /// canonical form.
+    canonical_slot: usize,
 }
 
 impl EncodedEvent {
@@ -25,7 +39,7 @@ impl EncodedEvent {
     /// link yet (they are the journal's to assign).
     pub fn encode(event: &AuditEvent) -> EncodedEvent {
         debug_assert!(event.agent.seq.is_none() && event.agent.chain.is_none());
-        let mut bytes = Vec::with_capacity(768);
+        let mut bytes = Vec::with_capacity(2048);
         event.to_json_line(&mut bytes);
         // The `agent` object is `{"host":"…"}` here. It is the last object
         // member before `ingest_time`, so the last occurrence of its exact
@@ -37,7 +51,61 @@ impl EncodedEvent {
         let seq_slot = rfind(&bytes, &needle)
             .map(|at| at + needle.len())
             .expect("the serialized event contains its agent object");
-        EncodedEvent { bytes, seq_slot }
+        let json_len = bytes.len();
+        let canonical_slot = event.write_canonical_without_seq(&mut bytes);
+        EncodedEvent {
+            bytes,
+            json_len,
+            seq_slot,
+            canonical_slot,
+        }
+    }
+
+    /// Appends the event's JSON with `agent.seq = seq` and its chain link
+    /// after `previous` to `out`; returns the new link. This is what every
+    /// source calls on the journal's writer thread (through
+    /// `journal_record::push_event`).
+    pub fn write_chained(&self, seq: u64, previous: &Link, out: &mut Vec<u8>) -> Link {
+        let mut digits = [0u8; 20];
+        let digits = decimal(seq, &mut digits);
+        let link = {
+            use sha2::{Digest, Sha256};
+            // Same as `chain::link(previous, seq, canonical-with-seq)`,
+            // without building the spliced canonical bytes.
+            let mut hasher = Sha256::new();
+            hasher.update(previous);
+            hasher.update(seq.to_be_bytes());
+            hasher.update(&self.bytes[self.json_len..self.canonical_slot]);
+            hasher.update(b",\"seq\":");
+            hasher.update(digits);
+            hasher.update(&self.bytes[self.canonical_slot..]);
+            <[u8; 32]>::from(hasher.finalize())
+        };
+        let mut hex = [0u8; 64];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(link) {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 15)];
+        }
+        out.reserve(self.json_len + 96);
+        out.extend_from_slice(&self.bytes[..self.seq_slot]);
+        out.extend_from_slice(b",\"seq\":");
+        out.extend_from_slice(digits);
+        out.extend_from_slice(b",\"chain\":\"");
+        out.extend_from_slice(&hex);
+        out.push(b'"');
+        out.extend_from_slice(&self.bytes[self.seq_slot..self.json_len]);
+        link
+    }
+
+    /// The canonical bytes with `agent.seq = seq` (what the link covers).
+    pub fn canonical_with_seq(&self, seq: u64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.bytes.len() - self.json_len + 30);
+        out.extend_from_slice(&self.bytes[self.json_len..self.canonical_slot]);
+        out.extend_from_slice(b",\"seq\":");
+        out.extend_from_slice(seq.to_string().as_bytes());
+        out.extend_from_slice(&self.bytes[self.canonical_slot..]);
+        out
     }
 
     /// Appends the event's JSON with `agent.seq = seq` to `out`.
@@ -45,16 +113,30 @@ impl EncodedEvent {
         out.extend_from_slice(&self.bytes[..self.seq_slot]);
         out.extend_from_slice(b",\"seq\":");
         out.extend_from_slice(seq.to_string().as_bytes());
-        out.extend_from_slice(&self.bytes[self.seq_slot..]);
+        out.extend_from_slice(&self.bytes[self.seq_slot..self.json_len]);
     }
 
-    /// Serialized length without the sequence number.
+    /// Length of the JSON line without the sequence number and link.
     pub fn len(&self) -> usize {
-        self.bytes.len()
+        self.json_len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.json_len == 0
+    }
+}
+
+/// `n` in decimal, without allocating (this runs once per event on the
+/// journal's writer thread).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
     }
 }
 
@@ -74,6 +156,7 @@ fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain;
     use crate::event::{Origin, OriginKind};
     use chrono::Utc;
     use serde_json::json;
@@ -117,5 +200,61 @@ mod tests {
         let mut out = Vec::new();
         EncodedEvent::encode(&e).write_with_seq(7, &mut out);
         assert_eq!(out, expected(e, 7));
+    }
+
+    fn chained_expected(mut e: AuditEvent, seq: u64, previous: &Link) -> (Vec<u8>, Link) {
+        e.agent.seq = Some(seq);
+        let link = chain::link(previous, seq, &e.canonical_bytes());
+        e.agent.chain = Some(chain::to_hex(&link));
+        let mut out = Vec::new();
+        e.to_json_line(&mut out);
+        (out, link)
+    }
+
+    #[test]
+    fn chained_splice_equals_serializing_with_seq_and_chain() {
+        let e = event("web-1");
+        let mut out = Vec::new();
+        let link = EncodedEvent::encode(&e).write_chained(42, &[9; 32], &mut out);
+        assert_eq!((out, link), chained_expected(e, 42, &[9; 32]));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_splice_equals_canonical_bytes_with_the_seq(
+            host in "\\PC{0,12}",
+            action in "\\PC{0,20}",
+            message in proptest::option::of("\\PC{0,40}"),
+            details in proptest::collection::btree_map("\\PC{0,8}", "\\PC{0,12}", 0..6),
+            numbers in proptest::collection::vec(proptest::num::f64::NORMAL, 0..3),
+            seq in proptest::num::u64::ANY,
+        ) {
+            let mut e = event(&host);
+            e.action = action;
+            e.message = message;
+            for (k, v) in details {
+                e.details.insert(k, json!(v));
+            }
+            for (i, n) in numbers.into_iter().enumerate() {
+                e.details.insert(format!("n{i}"), json!(n));
+            }
+            // The JSON line travels through a file: what verify recomputes
+            // from it must be what the agent hashed.
+            let encoded = EncodedEvent::encode(&e);
+            let mut with_seq = e.clone();
+            with_seq.agent.seq = Some(seq);
+            proptest::prop_assert_eq!(encoded.canonical_with_seq(seq), with_seq.canonical_bytes());
+            let mut out = Vec::new();
+            let link = encoded.write_chained(seq, &chain::GENESIS, &mut out);
+            let (expected, expected_link) = chained_expected(e, seq, &chain::GENESIS);
+            proptest::prop_assert_eq!(&out, &expected);
+            proptest::prop_assert_eq!(link, expected_link);
+            let reparsed: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            let mut value = reparsed.clone();
+            value["agent"].as_object_mut().unwrap().remove("chain");
+            let mut canonical = Vec::new();
+            crate::event::write_canonical(&value, &mut canonical);
+            proptest::prop_assert_eq!(canonical, with_seq.canonical_bytes());
+        }
     }
 }

@@ -173,10 +173,7 @@ fn parse_batches(
 fn encode_batch(source_id: Arc<str>, events: Vec<EncodedEvent>) -> crate::journal::EncodeBatch {
     Box::new(move |writer: &mut RecordWriter<'_>| {
         for event in &events {
-            writer.push_with(|seq, out| {
-                journal_record::write_header(&source_id, None, out);
-                event.write_with_seq(seq, out);
-            });
+            journal_record::push_event(writer, &source_id, None, event);
         }
     })
 }

@@ -379,14 +379,11 @@ async fn append_stage(
         let encode = Box::new(move |writer: &mut crate::journal::RecordWriter<'_>| {
             for (file_key, events) in &batches {
                 for (event, end_offset) in events {
-                    writer.push_with(|seq, out| {
-                        let position = journal_record::FilePosition {
-                            file_id: file_key,
-                            end_offset: *end_offset,
-                        };
-                        journal_record::write_header(&id, Some(position), out);
-                        event.write_with_seq(seq, out);
-                    });
+                    let position = journal_record::FilePosition {
+                        file_id: file_key,
+                        end_offset: *end_offset,
+                    };
+                    journal_record::push_event(writer, &id, Some(position), event);
                 }
             }
         });

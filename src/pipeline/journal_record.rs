@@ -14,11 +14,48 @@
 //! ..  file id (the tailer's fingerprint, as text)
 //! u64 little-endian: end offset of the entry's line in that file
 //!     (present only when the file id length is not 0)
-//! ..  the event's JSON line (no trailing newline), `agent.seq` included
+//! ..  the event's JSON line (no trailing newline), `agent.seq` and
+//!     `agent.chain` included
 //! ```
+//!
+//! Every source journals its events with [`push_event`], which also chains
+//! them (`crate::chain`); the journal resumes the chain at open from the
+//! newest record through [`link_of_payload`].
+
+use super::encoded_event::EncodedEvent;
+use crate::chain::Link;
+use crate::journal::RecordWriter;
 
 /// Current payload layout version.
 const VERSION: u8 = 1;
+
+/// Source id of the records the agent writes itself (checkpoints). Not a
+/// valid configuration id, so it never collides with a source; every sink
+/// delivers these records whatever its `inputs`.
+pub const AGENT_SOURCE_ID: &str = "@agent";
+
+/// Journals one event: header, then the JSON with `agent.seq` and the
+/// chain link. Call it from the `journal.append` closure — on the writer
+/// thread, in journal order — for every event of every source.
+pub fn push_event(
+    writer: &mut RecordWriter<'_>,
+    source_id: &str,
+    position: Option<FilePosition<'_>>,
+    event: &EncodedEvent,
+) -> u64 {
+    writer.push_linked(|seq, previous, out| {
+        write_header(source_id, position, out);
+        event.write_chained(seq, previous, out)
+    })
+}
+
+/// The `agent.chain` of a journaled event (for `JournalOptions`); `None`
+/// for a payload of another layout or an event without a link.
+pub fn link_of_payload(payload: &[u8]) -> Option<Link> {
+    let view = decode(payload)?;
+    let event: serde_json::Value = serde_json::from_slice(view.event_json).ok()?;
+    crate::chain::from_hex(event.get("agent")?.get("chain")?.as_str()?)
+}
 
 /// Where in its file an entry ended, for crash de-duplication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

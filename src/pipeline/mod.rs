@@ -9,6 +9,7 @@ mod agent;
 mod auditd_grouping;
 mod backoff;
 mod batch_delivery;
+mod checkpointer;
 mod dead_letter;
 mod encoded_event;
 mod entry_source;
@@ -17,6 +18,7 @@ mod file_source;
 mod in_order_commits;
 pub mod journal_record;
 mod refused_events;
+pub mod signing_key;
 mod sink_runner;
 mod sink_stats;
 mod socket_source;
@@ -42,6 +44,8 @@ pub enum PipelineError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{0}")]
+    SigningKey(#[from] signing_key::SigningKeyError),
     #[error("journal: {0}")]
     Journal(#[from] crate::journal::JournalError),
     #[error("source {id:?}: {reason}")]

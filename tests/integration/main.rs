@@ -39,4 +39,5 @@ mod splunk_hec;
 mod syslog_sink;
 mod syslog_source;
 mod systemd_notify;
+mod tamper_evidence;
 mod unix_source;

@@ -221,7 +221,11 @@ fn a_rejected_token_is_retried_not_dead_lettered() {
     assert_eq!(splunk.event_count(), 0);
     assert!(splunk.answers().iter().all(|a| *a == (403, 4)));
     assert!(read_ndjson_dir(&ws.data_dir().join("dead")).is_empty());
-    assert_eq!(backlog(&config), Some(100));
+    assert_eq!(
+        backlog(&config),
+        Some(101),
+        "100 events and the final checkpoint"
+    );
 
     // With the right token, the kept events go out.
     let config = config_with_splunk(&ws, &splunk.url(), &token_line());

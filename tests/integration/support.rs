@@ -82,8 +82,8 @@ path = "{out}/events.ndjson"
         path
     }
 
-    /// Complete lines in the plain output files: cheap progress polling
-    /// (no JSON parsing).
+    /// Complete lines in the plain output files, signed checkpoints left
+    /// out: cheap progress polling (no JSON parsing).
     pub fn output_line_count(&self) -> usize {
         let Ok(entries) = std::fs::read_dir(self.out_dir()) else {
             return 0;
@@ -92,17 +92,47 @@ path = "{out}/events.ndjson"
             .filter_map(|e| e.ok())
             .filter(|e| e.path().extension().is_some_and(|x| x == "ndjson"))
             .filter_map(|e| std::fs::read(e.path()).ok())
-            .map(|bytes| bytes.iter().filter(|&&b| b == b'\n').count())
+            .map(|bytes| {
+                // Complete lines that do not start like a checkpoint event.
+                let mut count = 0;
+                let mut start = 0;
+                for (i, _) in bytes.iter().enumerate().filter(|(_, &b)| b == b'\n') {
+                    count += usize::from(!bytes[start..i].starts_with(CHECKPOINT_START));
+                    start = i + 1;
+                }
+                count
+            })
             .sum()
     }
 
-    /// Every event the file sink wrote (plain and gzip files, all parts).
+    /// Every event the file sink wrote (plain and gzip files, all parts),
+    /// except the agent's own signed checkpoints.
     pub fn output_events(&self) -> Vec<Value> {
         read_ndjson_dir(&self.out_dir())
     }
+
+    /// Every event the file sink wrote, signed checkpoints included.
+    pub fn output_events_with_checkpoints(&self) -> Vec<Value> {
+        read_ndjson_files(&self.out_dir(), true)
+    }
 }
 
+/// How a checkpoint event's line starts (its id is `checkpoint-SEQ-…`).
+/// Tests count the events of their input, so the harness leaves the
+/// agent's signed checkpoints out (`tamper_evidence.rs` checks those).
+const CHECKPOINT_START: &[u8] = br#"{"schema_version":"1","id":"checkpoint-"#;
+
+/// True for the agent's own `agent.checkpoint` events.
+pub fn is_checkpoint(event: &Value) -> bool {
+    event["action"] == "agent.checkpoint"
+}
+
+/// Every event in the NDJSON files of `dir`, checkpoints left out.
 pub fn read_ndjson_dir(dir: &Path) -> Vec<Value> {
+    read_ndjson_files(dir, false)
+}
+
+fn read_ndjson_files(dir: &Path, with_checkpoints: bool) -> Vec<Value> {
     let mut events = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return events;
@@ -124,10 +154,11 @@ pub fn read_ndjson_dir(dir: &Path) -> Vec<Value> {
             text.truncate(complete);
         }
         for line in text.lines() {
-            events.push(
-                serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("output line is not JSON ({e}): {line}")),
-            );
+            let event: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("output line is not JSON ({e}): {line}"));
+            if with_checkpoints || !is_checkpoint(&event) {
+                events.push(event);
+            }
         }
     }
     events

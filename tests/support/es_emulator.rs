@@ -112,13 +112,21 @@ impl EsEmulator {
         self.state.lock().unwrap().throttle = Some((predicate, times));
     }
 
-    /// Every stored document (one per `_index`/`_id`).
+    /// Every stored document (one per `_index`/`_id`), the agent's signed
+    /// checkpoints (`agent.checkpoint`) left out.
     pub fn docs(&self) -> Vec<Value> {
-        self.state.lock().unwrap().docs.values().cloned().collect()
+        let state = self.state.lock().unwrap();
+        state
+            .docs
+            .values()
+            .filter(|d| !is_checkpoint(d))
+            .cloned()
+            .collect()
     }
 
     pub fn doc_count(&self) -> usize {
-        self.state.lock().unwrap().docs.len()
+        let state = self.state.lock().unwrap();
+        state.docs.values().filter(|d| !is_checkpoint(d)).count()
     }
 
     /// How many items carried `id`, over all requests.
@@ -144,6 +152,10 @@ impl EsEmulator {
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.clone())
     }
+}
+
+fn is_checkpoint(doc: &Value) -> bool {
+    doc["event"]["action"] == "agent.checkpoint"
 }
 
 fn reply(status: u16, body: Value) -> Response<Full<Bytes>> {
