@@ -36,7 +36,10 @@ pub fn cef_line(event: &Map<String, Value>) -> String {
         escape_header(&name),
         severity
     );
-    let mut ext = Extension(&mut line);
+    let mut ext = Extension {
+        line: &mut line,
+        first: true,
+    };
     if let Some(time) = text(event, &["time"]).and_then(|t| DateTime::parse_from_rfc3339(&t).ok()) {
         ext.add("rt", &time.timestamp_millis().to_string());
     }
@@ -94,16 +97,20 @@ pub fn cef_severity(severity: Option<&str>) -> u8 {
 }
 
 /// Appends ` key=value` pairs, space separated, values escaped.
-struct Extension<'a>(&'a mut String);
+struct Extension<'a> {
+    line: &'a mut String,
+    /// No pair written yet (no separating space before it).
+    first: bool,
+}
 
 impl Extension<'_> {
     fn add(&mut self, key: &str, value: &str) {
-        if !self.0.ends_with('|') {
-            self.0.push(' ');
+        if !std::mem::take(&mut self.first) {
+            self.line.push(' ');
         }
-        self.0.push_str(key);
-        self.0.push('=');
-        self.0.push_str(&escape_extension(value));
+        self.line.push_str(key);
+        self.line.push('=');
+        self.line.push_str(&escape_extension(value));
     }
 
     fn add_opt(&mut self, key: &str, value: Option<String>) {
