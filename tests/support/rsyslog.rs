@@ -106,6 +106,8 @@ action(type="omfile" file="{dir}/out.log" template="raw" flushOnTXEnd="on" async
     /// (Re)starts the daemon and waits until it accepts connections.
     pub fn restart(&mut self) {
         self.stop();
+        // A pid file left by a killed daemon would make the new one refuse.
+        let _ = std::fs::remove_file(self.dir.join("rsyslogd.pid"));
         let log = std::fs::File::create(self.dir.join("rsyslogd.stderr")).unwrap();
         let child = Command::new(RSYSLOGD)
             .arg("-n")
@@ -118,11 +120,13 @@ action(type="omfile" file="{dir}/out.log" template="raw" flushOnTXEnd="on" async
             .spawn()
             .expect("start rsyslogd");
         self.child = Some(child);
-        for _ in 0..200 {
+        // Generous: on a loaded CI machine rsyslog's start (GnuTLS init)
+        // can take seconds.
+        for _ in 0..400 {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(25));
+            std::thread::sleep(Duration::from_millis(50));
         }
         panic!(
             "rsyslogd did not listen on {}: {}",
