@@ -300,6 +300,9 @@ pub(crate) struct RawFileSink {
     /// Start a new file (suffix `.1`, `.2`, … before the extension) when the
     /// current one reaches this size. Default: no size rotation.
     pub max_file_bytes: Option<Located<NumberOrText>>,
+    /// `"json"` (default: the auditship schema, what `verify` reads) or
+    /// `"ocsf"` (OCSF 1.1 events).
+    pub encoding: Option<Located<String>>,
 }
 
 /// `[sinks.ID]` with `type = "console"`: write NDJSON to the terminal.

@@ -28,6 +28,8 @@ pub(crate) struct RawElasticsearchSink {
     pub api_key: Option<Located<String>>,
     /// Ingest pipeline to run on every document. Default: none.
     pub pipeline: Option<Located<String>>,
+    /// `"ecs"` (default) or `"ocsf"`: the shape of each document.
+    pub encoding: Option<Located<String>>,
     /// `"gzip"` (default) or `"none"`.
     pub compression: Option<Located<String>>,
     /// Most bytes of one `_bulk` body before compression. Default `"10MiB"`.

@@ -216,6 +216,7 @@ stream = "stderr"
                     path: "/var/lib/auditship/archive/audit-%Y-%m-%d.ndjson".into(),
                     compression: Compression::Gzip,
                     max_file_bytes: Some(100_000_000),
+                    encoding: EventEncoding::Native,
                 }),
                 batch: BatchConfig {
                     max_events: 500,
@@ -871,7 +872,7 @@ fn http_sink_values_are_checked_where_they_are_written() {
     );
     assert_eq!(
         problem(&sink("uri = \"https://x.example\"\nencoding = \"json-array\"\n")),
-        "auditship.toml:11:12: invalid \"encoding\" in [sinks.central]: \"json-array\" is not one of: ndjson, json_array (did you mean \"json_array\"?)"
+        "auditship.toml:11:12: invalid \"encoding\" in [sinks.central]: \"json-array\" is not one of: ndjson, json_array, ocsf (did you mean \"json_array\"?)"
     );
     assert_eq!(
         problem(&sink("uri = \"https://x.example\"\nrequest_timeout = \"0s\"\n")),

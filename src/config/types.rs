@@ -219,6 +219,16 @@ pub struct FileSinkConfig {
     /// Start a new file (`NAME.1`, `.2`, … suffix before the extension) when
     /// the current one reaches this size. `None`: no size rotation.
     pub max_file_bytes: Option<u64>,
+    pub encoding: EventEncoding,
+}
+
+/// How a sink writes each event: as auditship's own schema or mapped to
+/// OCSF (`src/sinks/ocsf.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EventEncoding {
+    #[default]
+    Native,
+    Ocsf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -387,6 +397,8 @@ pub enum HttpEncoding {
     Ndjson,
     /// One JSON array of the events (`application/json`).
     JsonArray,
+    /// NDJSON of OCSF events (`src/sinks/ocsf.rs`).
+    Ocsf,
 }
 
 impl HttpEncoding {
@@ -394,6 +406,7 @@ impl HttpEncoding {
         match self {
             HttpEncoding::Ndjson => "ndjson",
             HttpEncoding::JsonArray => "json_array",
+            HttpEncoding::Ocsf => "ocsf",
         }
     }
 }
@@ -471,6 +484,8 @@ pub struct ElasticsearchSinkConfig {
     pub auth: Option<ElasticsearchAuth>,
     /// Ingest pipeline run on every document, when set.
     pub pipeline: Option<String>,
+    /// `Native` means ECS documents here; `Ocsf` OCSF events.
+    pub encoding: EventEncoding,
     pub compression: Compression,
     /// Most bytes of one `_bulk` body before compression; a batch is split
     /// into as many requests as needed.

@@ -1204,6 +1204,7 @@ impl Validator {
             &[
                 ("ndjson", HttpEncoding::Ndjson),
                 ("json_array", HttpEncoding::JsonArray),
+                ("ocsf", HttpEncoding::Ocsf),
             ],
             HttpEncoding::Ndjson,
         );
@@ -1683,10 +1684,21 @@ impl Validator {
             .max_file_bytes
             .as_ref()
             .map(|_| self.size(table, "max_file_bytes", &raw.max_file_bytes, 0, 1));
+        let encoding = self.choice(
+            table,
+            "encoding",
+            &raw.encoding,
+            &[
+                ("json", EventEncoding::Native),
+                ("ocsf", EventEncoding::Ocsf),
+            ],
+            EventEncoding::Native,
+        );
         (self.problems.len() == before).then(|| FileSinkConfig {
             path: path.value.clone(),
             compression,
             max_file_bytes,
+            encoding,
         })
     }
 

@@ -29,13 +29,14 @@ use chrono::{DateTime, Utc};
 use flate2::write::GzEncoder;
 
 use super::SinkError;
-use crate::config::{Compression, FileSinkConfig};
+use crate::config::{Compression, EventEncoding, FileSinkConfig};
 
 #[derive(Debug)]
 pub struct FileSink {
     pattern: String,
     compression: Compression,
     max_file_bytes: Option<u64>,
+    encoding: EventEncoding,
     current: Option<OpenPart>,
     buffer: Vec<u8>,
 }
@@ -58,6 +59,7 @@ impl FileSink {
             pattern: config.path.clone(),
             compression: config.compression,
             max_file_bytes: config.max_file_bytes,
+            encoding: config.encoding,
             current: None,
             buffer: Vec::with_capacity(1 << 20),
         })
@@ -139,6 +141,22 @@ impl FileSink {
 
     fn encode(&mut self, lines: &[&[u8]]) {
         self.buffer.clear();
+        match self.encoding {
+            EventEncoding::Native => self.encode_plain(lines),
+            EventEncoding::Ocsf => {
+                let mapped: Vec<Vec<u8>> = lines
+                    .iter()
+                    .map(|line| {
+                        serde_json::to_vec(&crate::sinks::ocsf::to_ocsf(line))
+                            .expect("a map serializes")
+                    })
+                    .collect();
+                self.encode_plain(&mapped.iter().map(Vec::as_slice).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    fn encode_plain(&mut self, lines: &[&[u8]]) {
         match self.compression {
             Compression::None => {
                 for line in lines {
@@ -310,10 +328,14 @@ fn last_line(open: &mut OpenPart) -> std::io::Result<Option<Vec<u8>>> {
     Ok(Some(line))
 }
 
-/// `agent.seq` of one output line, if it is an event with one.
+/// `agent.seq` of one output line (`metadata.sequence` in OCSF), if it is
+/// an event with one.
 fn agent_seq_of(line: &[u8]) -> Option<u64> {
     let value: serde_json::Value = serde_json::from_slice(line).ok()?;
-    value.get("agent")?.get("seq")?.as_u64()
+    match value.get("agent") {
+        Some(agent) => agent.get("seq")?.as_u64(),
+        None => value.get("metadata")?.get("sequence")?.as_u64(),
+    }
 }
 
 fn last_newline_end(file: &mut File, before: u64) -> std::io::Result<u64> {
@@ -342,6 +364,7 @@ mod tests {
             path: dir.join(name).display().to_string(),
             compression,
             max_file_bytes: max,
+            encoding: EventEncoding::Native,
         })
         .unwrap()
     }
@@ -446,6 +469,7 @@ mod tests {
             path: "/tmp/out-%Q.ndjson".into(),
             compression: Compression::None,
             max_file_bytes: None,
+            encoding: EventEncoding::Native,
         })
         .unwrap_err();
         assert!(err.to_string().contains("unknown strftime field"), "{err}");

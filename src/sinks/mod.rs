@@ -15,6 +15,9 @@ pub mod event_text;
 pub mod file;
 pub mod gcp_logging;
 pub mod http;
+pub mod ocsf;
+#[cfg(test)]
+mod ocsf_tests;
 pub mod splunk_hec;
 pub mod syslog;
 

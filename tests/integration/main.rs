@@ -33,6 +33,7 @@ mod gcp_logging;
 mod http_delivery;
 mod http_source;
 mod journal_durability;
+mod ocsf_output;
 mod restarts;
 mod sink_driver;
 mod splunk_hec;

@@ -66,6 +66,16 @@ impl Validator {
             }
             pipeline.value.clone()
         });
+        let encoding = self.choice(
+            table,
+            "encoding",
+            &raw.encoding,
+            &[
+                ("ecs", EventEncoding::Native),
+                ("ocsf", EventEncoding::Ocsf),
+            ],
+            EventEncoding::Native,
+        );
         let compression = self.choice(
             table,
             "compression",
@@ -92,6 +102,7 @@ impl Validator {
             target: target.expect("checked above"),
             auth,
             pipeline,
+            encoding,
             compression,
             max_request_bytes: usize::try_from(max_request_bytes).unwrap_or(usize::MAX),
             request_timeout,

@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::ecs::to_ecs;
+use crate::config::EventEncoding;
 
 pub use crate::config::ElasticsearchTarget as BulkTarget;
 
@@ -47,24 +48,36 @@ fn action(target: &BulkTarget) -> &'static str {
 pub fn append_item(
     line: &[u8],
     target: &BulkTarget,
+    encoding: EventEncoding,
     fallback_time: DateTime<Utc>,
     body: &mut Vec<u8>,
 ) {
-    let document = to_ecs(line);
-    let time = document
-        .get("@timestamp")
-        .and_then(Value::as_str)
-        .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
-        .map(|time| time.with_timezone(&Utc))
-        .unwrap_or(fallback_time);
+    let (document, time, id) = match encoding {
+        EventEncoding::Native => {
+            let document = to_ecs(line);
+            let time = document
+                .get("@timestamp")
+                .and_then(Value::as_str)
+                .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+                .map(|time| time.with_timezone(&Utc));
+            let id = document.get("event").and_then(|e| e.get("id")).cloned();
+            (document, time, id)
+        }
+        EventEncoding::Ocsf => {
+            let document = crate::sinks::ocsf::to_ocsf(line);
+            let time = document
+                .get("time")
+                .and_then(Value::as_i64)
+                .and_then(DateTime::from_timestamp_millis);
+            let id = document.get("metadata").and_then(|m| m.get("uid")).cloned();
+            (document, time, id)
+        }
+    };
+    let time = time.unwrap_or(fallback_time);
     let mut meta = serde_json::Map::new();
     meta.insert("_index".into(), Value::String(name_at(target, time)));
-    if let Some(id) = document
-        .get("event")
-        .and_then(|event| event.get("id"))
-        .and_then(Value::as_str)
-    {
-        meta.insert("_id".into(), Value::String(id.to_string()));
+    if let Some(Value::String(id)) = id {
+        meta.insert("_id".into(), Value::String(id));
     }
     let mut line = serde_json::Map::new();
     line.insert(action(target).into(), Value::Object(meta));

@@ -28,7 +28,7 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Uri};
 
 use super::bulk::{append_item, read_response, BulkTarget, ItemOutcome};
-use crate::config::{Compression, ElasticsearchAuth, ElasticsearchSinkConfig};
+use crate::config::{Compression, ElasticsearchAuth, ElasticsearchSinkConfig, EventEncoding};
 use crate::sinks::compress::compress_body;
 use crate::sinks::http::client::{build_client, HttpClient};
 use crate::sinks::http::{classify_response, error_chain, parse_retry_after, read_prefix};
@@ -55,6 +55,7 @@ pub struct ElasticsearchSink {
     headers: HeaderMap,
     secrets: Vec<String>,
     target: BulkTarget,
+    encoding: EventEncoding,
     compression: Compression,
     max_request_bytes: usize,
     request_timeout: Duration,
@@ -125,6 +126,7 @@ impl ElasticsearchSink {
             headers,
             secrets,
             target: config.target.clone(),
+            encoding: config.encoding,
             compression: config.compression,
             max_request_bytes: config.max_request_bytes,
             request_timeout: config.request_timeout,
@@ -141,6 +143,7 @@ impl ElasticsearchSink {
             headers: self.headers.clone(),
             secrets: self.secrets.clone(),
             target: self.target.clone(),
+            encoding: self.encoding,
             compression: self.compression,
             max_request_bytes: self.max_request_bytes,
             request_timeout: self.request_timeout,
@@ -208,7 +211,7 @@ impl ElasticsearchSink {
             .filter(|&i| settled[i] == Settled::Pending)
             .collect();
         for (n, &index) in pending.iter().enumerate() {
-            append_item(lines[index], &self.target, now, &mut body);
+            append_item(lines[index], &self.target, self.encoding, now, &mut body);
             in_body.push(index);
             let last = n + 1 == pending.len();
             if body.len() >= self.max_request_bytes || last {

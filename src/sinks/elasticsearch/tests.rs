@@ -3,6 +3,7 @@ use serde_json::{json, Value};
 
 use super::bulk::{append_item, read_response, BulkResponseError, BulkTarget, ItemOutcome};
 use super::ecs::to_ecs;
+use crate::config::EventEncoding;
 
 fn event() -> Value {
     json!({
@@ -85,12 +86,14 @@ fn bulk_items_are_an_action_line_then_the_document_with_the_event_id() {
     append_item(
         &line,
         &BulkTarget::Index("audit-%Y.%m.%d".into()),
+        EventEncoding::Native,
         fallback,
         &mut body,
     );
     append_item(
         b"garbage",
         &BulkTarget::DataStream("logs-audit-default".into()),
+        EventEncoding::Ocsf,
         fallback,
         &mut body,
     );
@@ -111,7 +114,9 @@ fn bulk_items_are_an_action_line_then_the_document_with_the_event_id() {
         lines[2],
         json!({"create": {"_index": "logs-audit-default"}})
     );
-    assert_eq!(lines[3], json!({"message": "garbage"}));
+    // An OCSF document keeps the unreadable line as its message.
+    assert_eq!(lines[3]["message"], "garbage");
+    assert_eq!(lines[3]["class_uid"], 6003);
 }
 
 #[test]

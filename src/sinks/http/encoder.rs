@@ -51,6 +51,14 @@ pub fn encode_body(
             plain.push(b']');
             "application/json"
         }
+        HttpEncoding::Ocsf => {
+            for line in lines {
+                let event = crate::sinks::ocsf::to_ocsf(line);
+                serde_json::to_writer(&mut plain, &event).expect("a map serializes");
+                plain.push(b'\n');
+            }
+            "application/x-ndjson"
+        }
     };
     match compression {
         Compression::None => EncodedBody {

@@ -107,7 +107,7 @@ impl HttpSink {
             ));
         }
         let content_type = match config.encoding {
-            HttpEncoding::Ndjson => "application/x-ndjson",
+            HttpEncoding::Ndjson | HttpEncoding::Ocsf => "application/x-ndjson",
             HttpEncoding::JsonArray => "application/json",
         };
         let mut headers = HeaderMap::new();
