@@ -2,8 +2,8 @@
 //! TLS (`"tls"`), RFC 5426 over UDP (`"udp"`). The sender's address goes to
 //! `origin.peer.addr`.
 //!
-//! Entries are parsed with the source's `format`; the default is `raw`
-//! until the `syslog` format exists (TODO: default to it then).
+//! Entries are parsed with the source's `format`; the default is `syslog`
+//! (RFC 5424 and RFC 3164, told apart per message).
 
 mod tcp;
 mod udp;
