@@ -870,7 +870,7 @@ fn http_sink_values_are_checked_where_they_are_written() {
     );
     assert_eq!(
         problem(&sink("uri = \"https://x.example\"\nencoding = \"json-array\"\n")),
-        "auditship.toml:11:12: invalid \"encoding\" in [sinks.central]: \"json-array\" is not one of: ndjson, json_array (did you mean \"json_array\"?)"
+        "auditship.toml:11:12: invalid \"encoding\" in [sinks.central]: \"json-array\" is not one of: ndjson, json_array, auditship (did you mean \"json_array\"?)"
     );
     assert_eq!(
         problem(&sink("uri = \"https://x.example\"\nrequest_timeout = \"0s\"\n")),
@@ -1278,3 +1278,4 @@ fn describe_shows_the_datadog_intake_but_never_the_api_key() {
 }
 
 mod elasticsearch;
+mod postgres;

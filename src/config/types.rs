@@ -171,6 +171,7 @@ pub enum SinkKind {
     GcpLogging(GcpLoggingSinkConfig),
     Elasticsearch(ElasticsearchSinkConfig),
     Syslog(super::syslog_sink_types::SyslogSinkConfig),
+    Postgres(super::postgres_sink_types::PostgresSinkConfig),
 }
 
 impl SinkKind {
@@ -184,6 +185,7 @@ impl SinkKind {
             SinkKind::GcpLogging(_) => "gcp_logging",
             SinkKind::Elasticsearch(_) => "elasticsearch",
             SinkKind::Syslog(_) => "syslog",
+            SinkKind::Postgres(_) => "postgres",
         }
     }
 }
@@ -365,6 +367,11 @@ pub enum HttpEncoding {
     Ndjson,
     /// One JSON array of the events (`application/json`).
     JsonArray,
+    /// NDJSON for another agent's `http` source
+    /// (`application/vnd.auditship+x-ndjson`): the receiver keeps each
+    /// event as it is (origin `agent.*` under `agent.hops`) instead of
+    /// parsing it as application JSON.
+    Auditship,
 }
 
 impl HttpEncoding {
@@ -372,6 +379,7 @@ impl HttpEncoding {
         match self {
             HttpEncoding::Ndjson => "ndjson",
             HttpEncoding::JsonArray => "json_array",
+            HttpEncoding::Auditship => "auditship",
         }
     }
 }

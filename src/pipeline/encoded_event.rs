@@ -118,4 +118,19 @@ mod tests {
         EncodedEvent::encode(&e).write_with_seq(7, &mut out);
         assert_eq!(out, expected(e, 7));
     }
+
+    #[test]
+    fn the_slot_is_right_after_the_host_when_the_event_has_hops() {
+        let mut e = event("agg-1");
+        e.agent = crate::event::AgentInfo {
+            host: "web-1".into(),
+            seq: Some(9),
+            chain: None,
+            hops: Vec::new(),
+        }
+        .hand_over("agg-1", None);
+        let mut out = Vec::new();
+        EncodedEvent::encode(&e).write_with_seq(5, &mut out);
+        assert_eq!(out, expected(e, 5));
+    }
 }
