@@ -20,6 +20,12 @@ use serde_json::{Map, Value};
 /// Version of the schema stamped on every event, so stores can migrate.
 pub const SCHEMA_VERSION: &str = "1";
 
+/// Media type of events in this schema's JSON form, one a line, as one agent
+/// forwards them to another (`http` sink `encoding = "auditship"` → `http`
+/// source): the receiver keeps them as they are instead of parsing them as
+/// application JSON.
+pub const AUDITSHIP_NDJSON: &str = "application/vnd.auditship+x-ndjson";
+
 /// One normalized audit event. Field order here is the order of the JSON
 /// form, which reads best for humans; the canonical form sorts keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -299,6 +305,12 @@ pub enum OriginKind {
 /// What the agent adds. `seq` and `chain` (the hash-chain link, see
 /// `crate::chain`) are assigned on the journal's writer thread at append
 /// time.
+///
+/// `host`, `seq` and `chain` always describe the agent whose journal holds
+/// the event *now*: `seq` is that journal's gap-free sequence (file sinks
+/// resume from it, `verify` walks it), so an aggregator cannot keep the
+/// origin's. The agents an event passed through before are kept, unchanged,
+/// in `hops` (origin first): see [`AgentInfo::hand_over`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AgentInfo {
     pub host: String,
@@ -306,6 +318,47 @@ pub struct AgentInfo {
     pub seq: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain: Option<String>,
+    /// Earlier agents, origin first (only on events forwarded by an `http`
+    /// sink with `encoding = "auditship"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hops: Vec<AgentHop>,
+}
+
+/// One agent an event passed through before the current one: its
+/// `agent.host`, `agent.seq` and `agent.chain` as it sent them, and the
+/// address the next agent received the event from.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AgentHop {
+    pub host: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    /// The sender's address as the next agent saw it (`ip:port`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+}
+
+impl AgentInfo {
+    /// The `agent` object of an event received from another agent by the
+    /// agent on `host`: the sender's own `host`/`seq`/`chain` become the last
+    /// hop (after the hops it already had), and `seq`/`chain` are left for
+    /// this agent's journal to assign.
+    pub fn hand_over(self, host: &str, addr: Option<String>) -> AgentInfo {
+        let mut hops = self.hops;
+        hops.push(AgentHop {
+            host: self.host,
+            seq: self.seq,
+            chain: self.chain,
+            addr,
+        });
+        AgentInfo {
+            host: host.to_string(),
+            seq: None,
+            chain: None,
+            hops,
+        }
+    }
 }
 
 /// Why an entry could not be (fully) parsed. `raw` on the event then holds
@@ -373,6 +426,7 @@ impl AuditEvent {
                 host: host.to_string(),
                 seq: None,
                 chain: None,
+                hops: Vec::new(),
             },
             ingest_time,
             parse_error: None,
@@ -741,5 +795,33 @@ mod tests {
         );
         assert_eq!(ActorType::parse("System"), Some(ActorType::System));
         assert_eq!(ActorType::parse("robot-overlord"), None);
+    }
+
+    #[test]
+    fn hand_over_keeps_every_earlier_agent_origin_first() {
+        let origin = AgentInfo {
+            host: "web-1".into(),
+            seq: Some(17),
+            chain: Some("ab".into()),
+            hops: Vec::new(),
+        };
+        let at_aggregator = origin.hand_over("agg-1", Some("10.0.0.5:40000".into()));
+        assert_eq!(at_aggregator.host, "agg-1");
+        assert_eq!(
+            (at_aggregator.seq, at_aggregator.chain.as_deref()),
+            (None, None)
+        );
+        let mut second = at_aggregator;
+        second.seq = Some(3);
+        let at_top = second.hand_over("agg-2", None);
+        let hosts: Vec<_> = at_top.hops.iter().map(|h| h.host.as_str()).collect();
+        assert_eq!(hosts, ["web-1", "agg-1"]);
+        assert_eq!(at_top.hops[0].seq, Some(17));
+        assert_eq!(at_top.hops[0].addr.as_deref(), Some("10.0.0.5:40000"));
+        let json = serde_json::to_value(&at_top).unwrap();
+        assert_eq!(
+            json["hops"][1],
+            serde_json::json!({"host": "agg-1", "seq": 3})
+        );
     }
 }

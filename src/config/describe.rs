@@ -139,6 +139,21 @@ impl Config {
                 SinkKind::GcpLogging(gcp) => describe_gcp_logging(&mut out, gcp),
                 SinkKind::Elasticsearch(es) => describe_elasticsearch(&mut out, es),
                 SinkKind::Syslog(syslog) => describe_syslog(&mut out, syslog),
+                SinkKind::Postgres(postgres) => {
+                    // The URL may hold a password: never shown.
+                    let _ = write!(
+                        out,
+                        " url=<set> password={} table={} create_table={} request_timeout={}",
+                        if postgres.password.is_some() {
+                            "<set>"
+                        } else {
+                            "<none>"
+                        },
+                        postgres.table,
+                        postgres.create_table,
+                        format_duration(postgres.request_timeout),
+                    );
+                }
                 SinkKind::Console(console) => {
                     let _ = write!(
                         out,

@@ -323,8 +323,10 @@ pub(crate) struct RawHttpSink {
     pub uri: Located<String>,
     /// `"POST"` (default) or `"PUT"`.
     pub method: Option<Located<String>>,
-    /// `"ndjson"` (default; one event a line, `application/x-ndjson`) or
-    /// `"json_array"` (one JSON array, `application/json`).
+    /// `"ndjson"` (default; one event a line, `application/x-ndjson`),
+    /// `"json_array"` (one JSON array, `application/json`) or `"auditship"`
+    /// (to another agent's `http` source, which keeps the events as they
+    /// are: the two-tier, agent → aggregator deployment).
     pub encoding: Option<Located<String>>,
     /// `"gzip"` (default; `Content-Encoding: gzip`) or `"none"`.
     pub compression: Option<Located<String>>,

@@ -60,3 +60,26 @@ pub(crate) struct RawSyslogSink {
     /// Longest wait to connect or write one batch. Default `"30s"`.
     pub request_timeout: Option<Located<NumberOrText>>,
 }
+
+/// `[sinks.ID]` with `type = "postgres"`: events inserted into one
+/// PostgreSQL table, once each (`ON CONFLICT (id) DO NOTHING`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPostgresSink {
+    /// Connection URL, e.g. `"postgres://auditship@db.example.com/audit"`
+    /// (or libpq `key=value` form). `?sslmode=require` for TLS, verified
+    /// against `tls.ca` or the system roots. Required. Never printed: a
+    /// password in it is a secret.
+    pub url: Located<String>,
+    /// Password, e.g. `"${PGPASSWORD}"` or `"@file:/etc/auditship/pg"`,
+    /// when not in `url`. Never printed.
+    pub password: Option<Located<String>>,
+    /// Table, optionally `schema.table`. Default `"audit_events"`.
+    pub table: Option<Located<String>>,
+    /// Create the table, its indexes (time, actor, action, tenant) and the
+    /// trigger that refuses UPDATE, DELETE and TRUNCATE, when missing.
+    /// Default `false`.
+    pub create_table: Option<Located<bool>>,
+    /// Longest wait to connect or insert one batch. Default `"30s"`.
+    pub request_timeout: Option<Located<NumberOrText>>,
+}

@@ -872,7 +872,7 @@ fn http_sink_values_are_checked_where_they_are_written() {
     );
     assert_eq!(
         problem(&sink("uri = \"https://x.example\"\nencoding = \"json-array\"\n")),
-        "auditship.toml:11:12: invalid \"encoding\" in [sinks.central]: \"json-array\" is not one of: ndjson, json_array, ocsf (did you mean \"json_array\"?)"
+        "auditship.toml:11:12: invalid \"encoding\" in [sinks.central]: \"json-array\" is not one of: ndjson, json_array, ocsf, auditship (did you mean \"json_array\"?)"
     );
     assert_eq!(
         problem(&sink("uri = \"https://x.example\"\nrequest_timeout = \"0s\"\n")),
@@ -1305,3 +1305,4 @@ fn integrity_keys_are_read_and_checked() {
 }
 
 mod elasticsearch;
+mod postgres;

@@ -193,6 +193,7 @@ pub enum SinkKind {
     GcpLogging(GcpLoggingSinkConfig),
     Elasticsearch(ElasticsearchSinkConfig),
     Syslog(super::syslog_sink_types::SyslogSinkConfig),
+    Postgres(super::postgres_sink_types::PostgresSinkConfig),
 }
 
 impl SinkKind {
@@ -206,6 +207,7 @@ impl SinkKind {
             SinkKind::GcpLogging(_) => "gcp_logging",
             SinkKind::Elasticsearch(_) => "elasticsearch",
             SinkKind::Syslog(_) => "syslog",
+            SinkKind::Postgres(_) => "postgres",
         }
     }
 }
@@ -399,6 +401,11 @@ pub enum HttpEncoding {
     JsonArray,
     /// NDJSON of OCSF events (`src/sinks/ocsf.rs`).
     Ocsf,
+    /// NDJSON for another agent's `http` source
+    /// (`application/vnd.auditship+x-ndjson`): the receiver keeps each
+    /// event as it is (origin `agent.*` under `agent.hops`) instead of
+    /// parsing it as application JSON.
+    Auditship,
 }
 
 impl HttpEncoding {
@@ -407,6 +414,7 @@ impl HttpEncoding {
             HttpEncoding::Ndjson => "ndjson",
             HttpEncoding::JsonArray => "json_array",
             HttpEncoding::Ocsf => "ocsf",
+            HttpEncoding::Auditship => "auditship",
         }
     }
 }

@@ -30,12 +30,13 @@ use super::raw::{
     RawGcpResource, RawHttpSink, RawIntegrity, RawJournal, RawRateLimit, RawRetry, RawSinkShared,
     RawTls, SINK_SHARED_KEYS,
 };
-use super::raw_sinks::{RawElasticsearchSink, RawSyslogSink};
+use super::raw_sinks::{RawElasticsearchSink, RawPostgresSink, RawSyslogSink};
 use super::syslog_sink_types::SyslogProtocol;
 use super::types::*;
 use super::units::{parse_duration, parse_size, NumberOrText};
 
 mod elasticsearch;
+mod postgres;
 mod socket_values;
 mod sources;
 mod syslog_sink;
@@ -54,8 +55,9 @@ pub(crate) const SINK_TYPES_AVAILABLE: &[&str] = &[
     "datadog_logs",
     "elasticsearch",
     "syslog",
+    "postgres",
 ];
-const SINK_TYPES_LATER: &[&str] = &["nats", "postgres"];
+const SINK_TYPES_LATER: &[&str] = &["nats"];
 /// The `type` values of one kind of component, and how to refuse others.
 struct ComponentTypes {
     available: &'static [&'static str],
@@ -858,6 +860,13 @@ impl Validator {
                     None
                 }
             },
+            "postgres" => match read::<RawPostgresSink>(&specific_node, &path) {
+                Ok(raw) => self.postgres_sink(&path, raw).map(SinkKind::Postgres),
+                Err(error) => {
+                    self.read_problem(error, SINK_SHARED_KEYS);
+                    None
+                }
+            },
             "syslog" => match read::<RawSyslogSink>(&specific_node, &path) {
                 Ok(raw) => self.syslog_sink(&path, raw).map(SinkKind::Syslog),
                 Err(error) => {
@@ -918,6 +927,9 @@ impl Validator {
         }
         if let Some(SinkKind::Elasticsearch(es)) = &mut sink_kind {
             es.tls = tls.clone();
+        }
+        if let Some(SinkKind::Postgres(postgres)) = &mut sink_kind {
+            postgres.tls = tls.clone();
         }
         if let (Some(SinkKind::Syslog(syslog)), Some(written)) = (&mut sink_kind, &shared.tls) {
             if syslog.protocol != SyslogProtocol::Tls && tls != TlsConfig::default() {
@@ -1205,6 +1217,7 @@ impl Validator {
                 ("ndjson", HttpEncoding::Ndjson),
                 ("json_array", HttpEncoding::JsonArray),
                 ("ocsf", HttpEncoding::Ocsf),
+                ("auditship", HttpEncoding::Auditship),
             ],
             HttpEncoding::Ndjson,
         );

@@ -59,8 +59,15 @@ pub(super) fn write_without_seq(event: &AuditEvent, out: &mut Vec<u8>) -> usize 
         host,
         seq: _,
         chain: _,
+        hops,
     } = agent;
     let mut a = Object::open(o.out);
+    if !hops.is_empty() {
+        // Rare (aggregators only): the generic writer keeps the key order.
+        a.key("hops");
+        let hops = serde_json::to_value(hops).expect("hops serialize");
+        write_canonical(&hops, a.out);
+    }
     a.str("host", host);
     a.close();
     let slot = o.out.len() - 1;

@@ -219,6 +219,28 @@ mod tests {
         assert_eq!((out, link), chained_expected(e, 42, &[9; 32]));
     }
 
+    #[test]
+    fn the_slot_is_right_after_the_host_when_the_event_has_hops() {
+        let mut e = event("agg-1");
+        e.agent = crate::event::AgentInfo {
+            host: "web-1".into(),
+            seq: Some(9),
+            chain: Some("ab".repeat(32)),
+            hops: Vec::new(),
+        }
+        .hand_over("agg-1", Some("10.0.0.5:4000".into()));
+        let encoded = EncodedEvent::encode(&e);
+        let mut out = Vec::new();
+        encoded.write_with_seq(5, &mut out);
+        assert_eq!(out, expected(e.clone(), 5));
+        let mut with_seq = e.clone();
+        with_seq.agent.seq = Some(5);
+        assert_eq!(encoded.canonical_with_seq(5), with_seq.canonical_bytes());
+        let mut out = Vec::new();
+        let link = encoded.write_chained(5, &[3; 32], &mut out);
+        assert_eq!((out, link), chained_expected(e, 5, &[3; 32]));
+    }
+
     proptest::proptest! {
         #[test]
         fn canonical_splice_equals_canonical_bytes_with_the_seq(

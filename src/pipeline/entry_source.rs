@@ -139,20 +139,30 @@ fn parse_batches(
     let mut quarantined = 0;
     for batch in batches {
         let mut parsed = Vec::with_capacity(1);
-        for frame in &batch.frames {
+        let sender = peer_addr(&batch.peer);
+        for frame in batch.frames {
             match frame {
+                // Already normalized by the agent that sent it: its `origin`
+                // (and everything else) stays as that agent wrote it.
+                Frame::Forwarded { mut event, .. } => {
+                    event.agent =
+                        std::mem::take(&mut event.agent).hand_over(&origin.host, sender.clone());
+                    quarantined += u64::from(event.is_quarantined());
+                    events.push(EncodedEvent::encode(&event));
+                    continue;
+                }
                 // One entry may hold several events (a CloudTrail `Records`
                 // file posted whole).
-                Frame::Entry(bytes) => parser.parse_into(bytes, &ctx, &mut parsed),
+                Frame::Entry(bytes) => parser.parse_into(&bytes, &ctx, &mut parsed),
                 Frame::TooLong { prefix, len } => parsed.push(formats::line_too_long_event(
-                    prefix,
-                    *len,
+                    &prefix,
+                    len,
                     parser.name(),
                     &ctx,
                 )),
                 Frame::Broken { bytes, reason } => parsed.push(formats::quarantine_event(
-                    bytes,
-                    reason,
+                    &bytes,
+                    &reason,
                     parser.name(),
                     &ctx,
                 )),
@@ -166,6 +176,11 @@ fn parse_batches(
         acks.extend(batch.ack);
     }
     (events, acks, quarantined)
+}
+
+/// `ip:port` of a network sender, for the hop of a forwarded event.
+fn peer_addr(peer: &crate::sources::ingest::Peer) -> Option<String> {
+    peer.as_deref()?.get("addr")?.as_str().map(str::to_string)
 }
 
 /// The journal request for `events`: a header without file position, then

@@ -18,6 +18,7 @@ pub mod http;
 pub mod ocsf;
 #[cfg(test)]
 mod ocsf_tests;
+pub mod postgres;
 pub mod splunk_hec;
 pub mod syslog;
 
@@ -31,6 +32,7 @@ pub use elasticsearch::ElasticsearchSink;
 pub use file::FileSink;
 pub use gcp_logging::GcpLoggingSink;
 pub use http::{classify_response, parse_retry_after, DeliveryError, HttpSink};
+pub use postgres::PostgresSink;
 pub use splunk_hec::SplunkHecSink;
 pub use syslog::SyslogSink;
 
@@ -67,6 +69,8 @@ pub enum SinkError {
     Proxy { reason: String },
     #[error("cannot set up the http sink: {reason}")]
     HttpSetup { reason: String },
+    #[error("cannot set up the postgres sink: {reason}")]
+    PostgresSetup { reason: String },
     #[error("cannot set up the splunk_hec sink: {reason}")]
     SplunkHecSetup { reason: String },
     #[error("cannot use the credentials file {path}: it {reason} (check the path, that the service user can read it, and that it is a service-account JSON key)")]
@@ -94,6 +98,8 @@ pub enum Sink {
     Elasticsearch(Box<ElasticsearchSink>),
     /// Boxed like `Http`.
     Syslog(Box<SyslogSink>),
+    /// One connection per slot; `fork` opens another.
+    Postgres(Box<PostgresSink>),
 }
 
 impl Sink {
@@ -112,6 +118,7 @@ impl Sink {
                 Sink::Elasticsearch(Box::new(ElasticsearchSink::new(es)?))
             }
             SinkKind::Syslog(syslog) => Sink::Syslog(Box::new(SyslogSink::new(syslog)?)),
+            SinkKind::Postgres(postgres) => Sink::Postgres(Box::new(PostgresSink::new(postgres)?)),
         })
     }
 
@@ -127,6 +134,7 @@ impl Sink {
             Sink::SplunkHec(hec) => Some(Sink::SplunkHec(Box::new(hec.fork()))),
             Sink::DatadogLogs(datadog) => Some(Sink::DatadogLogs(Box::new(datadog.fork()))),
             Sink::Elasticsearch(es) => Some(Sink::Elasticsearch(Box::new(es.fork()))),
+            Sink::Postgres(postgres) => Some(Sink::Postgres(Box::new(postgres.fork()))),
             // One connection, one batch at a time: the receiver sees events
             // in order and at most one batch is in the TCP loss window.
             Sink::Syslog(_) => None,
@@ -143,6 +151,7 @@ impl Sink {
             Sink::DatadogLogs(datadog) => datadog.send(lines).await,
             Sink::Elasticsearch(es) => es.send(lines).await,
             Sink::Syslog(syslog) => syslog.send(lines).await,
+            Sink::Postgres(postgres) => postgres.send(lines).await,
             Sink::File(_) | Sink::Console(_) => return None,
         })
     }
@@ -159,7 +168,8 @@ impl Sink {
             | Sink::GcpLogging(_)
             | Sink::DatadogLogs(_)
             | Sink::Elasticsearch(_)
-            | Sink::Syslog(_) => Ok(None),
+            | Sink::Syslog(_)
+            | Sink::Postgres(_) => Ok(None),
         }
     }
 
@@ -176,7 +186,8 @@ impl Sink {
             | Sink::GcpLogging(_)
             | Sink::DatadogLogs(_)
             | Sink::Elasticsearch(_)
-            | Sink::Syslog(_) => Err(SinkError::HttpSetup {
+            | Sink::Syslog(_)
+            | Sink::Postgres(_) => Err(SinkError::HttpSetup {
                 reason: "a network sink is sent with its async send(), not write_batch".into(),
             }),
         }

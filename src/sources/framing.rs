@@ -317,6 +317,7 @@ mod tests {
                             assert!(b.len() <= max)
                         }
                         Frame::Broken { bytes, .. } => assert!(bytes.len() <= max + MAX_LEN_DIGITS),
+                        Frame::Forwarded { .. } => unreachable!("framing never forwards"),
                     }
                 }
             }

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
 /// One framed entry, before parsing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
     /// A complete entry (without its terminator).
     Entry(Vec<u8>),
@@ -28,6 +28,14 @@ pub enum Frame {
     /// expected, a frame cut by the end of the connection). Quarantined
     /// with `reason`.
     Broken { bytes: Vec<u8>, reason: String },
+    /// An event another agent already read, normalized and journaled (sent
+    /// by its `http` sink with `encoding = "auditship"`), `len` bytes on the
+    /// wire. It is not parsed again: the pipeline only hands it over to this
+    /// agent ([`crate::event::AgentInfo::hand_over`]).
+    Forwarded {
+        event: Box<crate::event::AuditEvent>,
+        len: u64,
+    },
 }
 
 impl Frame {
@@ -35,7 +43,7 @@ impl Frame {
     pub fn input_len(&self) -> u64 {
         match self {
             Frame::Entry(bytes) | Frame::Broken { bytes, .. } => bytes.len() as u64,
-            Frame::TooLong { len, .. } => *len,
+            Frame::TooLong { len, .. } | Frame::Forwarded { len, .. } => *len,
         }
     }
 }

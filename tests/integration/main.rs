@@ -13,6 +13,8 @@ mod gcp_emulator;
 mod gen_audit;
 #[path = "../support/http_receiver.rs"]
 mod http_receiver;
+#[path = "../support/postgres.rs"]
+mod postgres;
 #[path = "../support/rsyslog.rs"]
 mod rsyslog;
 mod socket_support;
@@ -21,6 +23,7 @@ mod splunk_emulator;
 mod support;
 
 mod admin;
+mod aggregator;
 mod audit_formats;
 mod bad_input;
 mod cli;
@@ -34,6 +37,7 @@ mod http_delivery;
 mod http_source;
 mod journal_durability;
 mod ocsf_output;
+mod postgres_sink;
 mod restarts;
 mod sink_driver;
 mod splunk_hec;

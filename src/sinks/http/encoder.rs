@@ -5,6 +5,11 @@
 //!   `application/x-ndjson`.
 //! - `json_array`: `[line1,line2]`, `application/json`. Lines are already
 //!   JSON values, so they are joined, not re-serialized.
+//! - `ocsf`: each line mapped to an OCSF 1.1 event (`crate::sinks::ocsf`),
+//!   as NDJSON.
+//! - `auditship`: the NDJSON body under its own media type
+//!   ([`crate::event::AUDITSHIP_NDJSON`]), which tells another agent's
+//!   `http` source that the events are already normalized.
 //! - `gzip`: the whole body as one gzip member at flate2's fast level,
 //!   `Content-Encoding: gzip`.
 //!
@@ -24,6 +29,15 @@ pub struct EncodedBody {
     pub content_encoding: Option<&'static str>,
 }
 
+/// The `Content-Type` of a body in `encoding`.
+pub fn content_type(encoding: HttpEncoding) -> &'static str {
+    match encoding {
+        HttpEncoding::Ndjson | HttpEncoding::Ocsf => "application/x-ndjson",
+        HttpEncoding::JsonArray => "application/json",
+        HttpEncoding::Auditship => crate::event::AUDITSHIP_NDJSON,
+    }
+}
+
 /// Encodes `lines` (event JSON, no trailing newline each) as one body.
 pub fn encode_body(
     lines: &[&[u8]],
@@ -32,13 +46,12 @@ pub fn encode_body(
 ) -> EncodedBody {
     let payload_len: usize = lines.iter().map(|l| l.len() + 1).sum::<usize>() + 2;
     let mut plain = Vec::with_capacity(payload_len);
-    let content_type = match encoding {
-        HttpEncoding::Ndjson => {
+    match encoding {
+        HttpEncoding::Ndjson | HttpEncoding::Auditship => {
             for line in lines {
                 plain.extend_from_slice(line);
                 plain.push(b'\n');
             }
-            "application/x-ndjson"
         }
         HttpEncoding::JsonArray => {
             plain.push(b'[');
@@ -49,7 +62,6 @@ pub fn encode_body(
                 plain.extend_from_slice(line);
             }
             plain.push(b']');
-            "application/json"
         }
         HttpEncoding::Ocsf => {
             for line in lines {
@@ -57,9 +69,9 @@ pub fn encode_body(
                 serde_json::to_writer(&mut plain, &event).expect("a map serializes");
                 plain.push(b'\n');
             }
-            "application/x-ndjson"
         }
-    };
+    }
+    let content_type = content_type(encoding);
     match compression {
         Compression::None => EncodedBody {
             bytes: Bytes::from(plain),
@@ -97,6 +109,14 @@ mod tests {
         assert_eq!(body.content_type, "application/json");
         let parsed: serde_json::Value = serde_json::from_slice(&body.bytes).unwrap();
         assert_eq!(parsed.as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn auditship_is_ndjson_under_its_own_media_type() {
+        let body = encode_body(LINES, HttpEncoding::Auditship, Compression::None);
+        let ndjson = encode_body(LINES, HttpEncoding::Ndjson, Compression::None);
+        assert_eq!(body.bytes, ndjson.bytes);
+        assert_eq!(body.content_type, "application/vnd.auditship+x-ndjson");
     }
 
     #[test]

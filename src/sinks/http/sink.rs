@@ -106,10 +106,7 @@ impl HttpSink {
                 "uri must be http:// or https:// with a host".into(),
             ));
         }
-        let content_type = match config.encoding {
-            HttpEncoding::Ndjson | HttpEncoding::Ocsf => "application/x-ndjson",
-            HttpEncoding::JsonArray => "application/json",
-        };
+        let content_type = super::encoder::content_type(config.encoding);
         let mut headers = HeaderMap::new();
         headers.insert(
             header::USER_AGENT,

@@ -16,6 +16,9 @@ use crate::sources::ingest::Frame;
 pub enum BodyKind {
     Ndjson,
     JsonArray,
+    /// Events in the common schema from another agent
+    /// ([`crate::event::AUDITSHIP_NDJSON`]); see `forwarded`.
+    Auditship,
 }
 
 /// Why a body was refused; each maps to one HTTP status.
@@ -47,6 +50,7 @@ pub fn body_kind(content_type: Option<&str>) -> Result<BodyKind, BodyError> {
         .to_ascii_lowercase();
     match media.as_str() {
         "application/json" => Ok(BodyKind::JsonArray),
+        crate::event::AUDITSHIP_NDJSON => Ok(BodyKind::Auditship),
         "application/x-ndjson" | "application/ndjson" | "application/jsonl"
         | "application/x-jsonlines" | "application/jsonlines" | "text/plain" | "" => {
             Ok(BodyKind::Ndjson)
@@ -72,7 +76,8 @@ pub fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, BodyError> {
 }
 
 /// Splits a decoded body into entries. `json_objects`: every entry must be
-/// a JSON object (the source's format is `json`). Entries longer than
+/// a JSON object (the source's format is `json`); events from another agent
+/// are taken whatever the source's format. Entries longer than
 /// `max_entry` are kept as [`Frame::TooLong`] (quarantined, not refused).
 pub fn split_entries(
     body: &[u8],
@@ -83,6 +88,7 @@ pub fn split_entries(
     match kind {
         BodyKind::Ndjson => split_lines(body, json_objects, max_entry),
         BodyKind::JsonArray => split_array(body, max_entry),
+        BodyKind::Auditship => super::forwarded::split_forwarded(body, max_entry),
     }
 }
 
@@ -234,6 +240,10 @@ mod tests {
         assert_eq!(
             body_kind(Some("application/x-ndjson")),
             Ok(BodyKind::Ndjson)
+        );
+        assert_eq!(
+            body_kind(Some("application/vnd.auditship+x-ndjson")),
+            Ok(BodyKind::Auditship)
         );
         assert!(matches!(
             body_kind(Some("text/xml")),

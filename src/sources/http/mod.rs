@@ -3,14 +3,16 @@
 //!
 //! One role per file: `server` accepts connections; `handler` answers
 //! each request;
-//! `body` turns a body into entries (pure); `auth` checks the bearer token
-//! in constant time.
+//! `body` turns a body into entries (pure); `forwarded` reads the events
+//! another agent forwards (`http` sink `encoding = "auditship"`), which are
+//! kept as they are; `auth` checks the bearer token in constant time.
 //!
 //! Invariant: a 200 is sent only after every event of the request is
 //! durable in the journal; a request is stored whole or not at all.
 
 mod auth;
 mod body;
+mod forwarded;
 mod handler;
 mod server;
 
