@@ -126,7 +126,8 @@ fn aggregator_killed_mid_stream_and_restarted_receives_every_event_with_its_orig
     let events = b.output_events();
     let by_origin_seq = count_by_origin_seq(&events);
     assert_eq!(by_origin_seq.len() as u64, TOTAL, "lost events");
-    assert!((1..=TOTAL).all(|seq| by_origin_seq.contains_key(&seq)));
+    // A's signed checkpoints take origin seqs too, so the events' origin
+    // seqs have gaps; completeness is checked by the generator's numbers.
     let by_generator_seq = count_by_seq(&events);
     assert_eq!(by_generator_seq.len() as u64, TOTAL);
     let repeated = events.len() as u64 - TOTAL;
