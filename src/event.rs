@@ -290,6 +290,8 @@ pub enum OriginKind {
     Http,
     /// `auditship parse` reading stdin or a file once, outside the daemon.
     Stdin,
+    /// Produced by the agent itself (`alert.fire`).
+    Agent,
 }
 
 /// What the agent adds. `seq` is assigned by the journal at append time;

@@ -15,6 +15,7 @@
 //! Invariant: nothing runs half-configured — a [`Config`] exists only when
 //! the whole file is valid, and errors never contain secret values.
 
+mod alert_types;
 mod demo;
 mod describe;
 mod document;
@@ -23,6 +24,7 @@ mod interpolate;
 mod load;
 mod located;
 mod raw;
+mod raw_alerts;
 mod raw_sinks;
 mod raw_sources;
 mod socket_types;
@@ -31,7 +33,9 @@ mod types;
 mod units;
 mod validate;
 
+pub use alert_types::*;
 pub use demo::{demo, DEMO_CONFIG};
+pub(crate) use error::closest as closest_name;
 pub use error::{ConfigError, ConfigProblem, Reason};
 pub use load::{from_str, from_str_with_env, load, machine_hostname};
 pub use syslog_sink_types::*;

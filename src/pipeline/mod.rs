@@ -7,10 +7,10 @@
 
 mod agent;
 mod auditd_grouping;
-mod backoff;
+pub(crate) mod backoff;
 mod batch_delivery;
 mod dead_letter;
-mod encoded_event;
+pub(crate) mod encoded_event;
 mod entry_source;
 mod event_rate;
 mod file_source;
@@ -50,4 +50,6 @@ pub enum PipelineError {
     Sink { id: String, reason: String },
     #[error("{reason}")]
     Admin { reason: String },
+    #[error("alerts: {reason}")]
+    Alerts { reason: String },
 }
