@@ -298,7 +298,7 @@ pub enum OriginKind {
     Http,
     /// `auditship parse` reading stdin or a file once, outside the daemon.
     Stdin,
-    /// Events the agent writes itself (`agent.checkpoint`).
+    /// Events the agent writes itself (`agent.checkpoint`, `alert.fire`).
     Agent,
 }
 

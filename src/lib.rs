@@ -13,6 +13,7 @@
 
 pub mod admin;
 pub mod chain;
+pub mod alerts;
 pub mod config;
 pub mod event;
 pub mod formats;

@@ -173,6 +173,35 @@ impl Config {
                 format_duration(sink.batch.timeout),
             );
         }
+        // Channel URLs and keys are secrets: only the type is shown.
+        for channel in &self.channels {
+            let _ = writeln!(
+                out,
+                "channel {} type={} max_age={} rate_limit_per_minute={}",
+                channel.id,
+                channel.kind.name(),
+                format_duration(channel.max_age),
+                channel.rate_limit_per_minute,
+            );
+        }
+        for alert in &self.alerts {
+            let _ = writeln!(
+                out,
+                "alert {} channels={} severity={} threshold={} cooldown={}",
+                alert.id,
+                list(&alert.channels),
+                alert.severity.as_str(),
+                alert
+                    .threshold
+                    .as_ref()
+                    .map_or("none".to_string(), |t| format!(
+                        "{}/{}",
+                        t.count,
+                        format_duration(t.window)
+                    )),
+                format_duration(alert.cooldown),
+            );
+        }
         out
     }
 }

@@ -131,8 +131,6 @@ pub enum Reason {
         format: String,
         suggestion: Option<String>,
     },
-    #[error("alerts are not available in this version of auditship: remove the [{table}] tables")]
-    AlertsUnavailable { table: String },
     #[error("invalid id \"{id}\" in [{table}]: ids must be non-empty and use only letters, digits, '_' and '-'")]
     InvalidId { id: String, table: String },
     #[error("no source is configured: add at least one [sources.ID] table")]

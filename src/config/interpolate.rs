@@ -16,8 +16,9 @@
 //!   use `${NAME}` (`@file:${CREDENTIALS_DIRECTORY}/token`). Errors name the
 //!   path, never the content.
 //!
-//! `[alerts.*]` and `[channels.*]` are not interpolated: they are refused
-//! anyway, and a missing variable there would only hide that message.
+//! `[alerts.*]` is not interpolated: rules hold no secrets, and a `when`
+//! expression or a template may well contain `$` (`[channels.*]`, which
+//! holds webhook URLs and keys, is).
 //!
 //! Invariant: the interpolated value is stored beside the text as written
 //! ([`Text::written`]); errors show the latter.
@@ -42,7 +43,7 @@ impl Interpolator<'_> {
         let mut problems = Vec::new();
         if let Value::Table(entries) = &mut root.value {
             for entry in entries {
-                if entry.key == "alerts" || entry.key == "channels" {
+                if entry.key == "alerts" {
                     continue;
                 }
                 self.interpolate_node(&mut entry.value, &mut problems);

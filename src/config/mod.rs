@@ -15,6 +15,7 @@
 //! Invariant: nothing runs half-configured — a [`Config`] exists only when
 //! the whole file is valid, and errors never contain secret values.
 
+mod alert_types;
 mod demo;
 mod describe;
 mod document;
@@ -24,6 +25,7 @@ mod load;
 mod located;
 mod postgres_sink_types;
 mod raw;
+mod raw_alerts;
 mod raw_sinks;
 mod raw_sources;
 mod socket_types;
@@ -32,7 +34,9 @@ mod types;
 mod units;
 mod validate;
 
+pub use alert_types::*;
 pub use demo::{demo, DEMO_CONFIG};
+pub(crate) use error::closest as closest_name;
 pub use error::{ConfigError, ConfigProblem, Reason};
 pub use load::{from_str, from_str_with_env, load, machine_hostname};
 pub use postgres_sink_types::*;

@@ -42,11 +42,11 @@ pub(crate) struct RawConfig {
     /// `[sinks.ID]`: where events are delivered (see [`RawSinkShared`]).
     #[allow(dead_code)] // listed for the key check; `validate` reads the tables
     pub sinks: Option<IgnoredAny>,
-    /// `[alerts.ID]`: not available in this version; refused.
-    #[allow(dead_code)] // listed for the key check; `validate` refuses it
+    /// `[alerts.ID]`: alert rules (see `RawAlert`).
+    #[allow(dead_code)] // listed for the key check; `validate` reads the tables
     pub alerts: Option<IgnoredAny>,
-    /// `[channels.ID]`: not available in this version; refused.
-    #[allow(dead_code)] // listed for the key check; `validate` refuses it
+    /// `[channels.ID]`: where alerts are sent (see `RawChannelShared`).
+    #[allow(dead_code)] // listed for the key check; `validate` reads the tables
     pub channels: Option<IgnoredAny>,
 }
 

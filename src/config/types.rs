@@ -24,6 +24,10 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     /// Sinks in file order.
     pub sinks: Vec<SinkConfig>,
+    /// `[alerts.ID]` rules in file order.
+    pub alerts: Vec<super::AlertConfig>,
+    /// `[channels.ID]` in file order.
+    pub channels: Vec<super::ChannelConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

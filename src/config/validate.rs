@@ -34,7 +34,10 @@ use super::raw_sinks::{RawElasticsearchSink, RawPostgresSink, RawSyslogSink};
 use super::syslog_sink_types::SyslogProtocol;
 use super::types::*;
 use super::units::{parse_duration, parse_size, NumberOrText};
+use super::{AlertConfig, ChannelConfig};
 
+mod alerts;
+mod channels;
 mod elasticsearch;
 mod postgres;
 mod socket_values;
@@ -283,16 +286,6 @@ impl Validator {
                 None
             }
         };
-        for entry in entries {
-            if entry.key == "alerts" || entry.key == "channels" {
-                self.push(
-                    entry_offset(entry),
-                    Reason::AlertsUnavailable {
-                        table: format!("{}.*", entry.key),
-                    },
-                );
-            }
-        }
         let source_entries = self.components(entries, "sources");
         let sink_entries = self.components(entries, "sinks");
         if !has_components(entries, "sources") {
@@ -309,6 +302,17 @@ impl Validator {
         let sinks: Vec<SinkConfig> = sink_entries
             .iter()
             .filter_map(|entry| self.sink(entry, &source_ids))
+            .collect();
+        let channel_entries = self.components(entries, "channels");
+        let channel_ids: Vec<&str> = channel_entries.iter().map(|e| e.key.as_str()).collect();
+        let channels: Vec<ChannelConfig> = channel_entries
+            .iter()
+            .filter_map(|entry| self.channel(entry))
+            .collect();
+        let alerts: Vec<AlertConfig> = self
+            .components(entries, "alerts")
+            .iter()
+            .filter_map(|entry| self.alert(entry, &channel_ids))
             .collect();
         let raw = raw?;
 
@@ -357,6 +361,8 @@ impl Validator {
             admin,
             sources,
             sinks,
+            alerts,
+            channels,
         })
     }
 

@@ -109,6 +109,19 @@ pub async fn run(
         }
     }
 
+    // Alerting: rules compiled, outbox opened, channel clients built (a
+    // bad channel refuses the start like a bad sink).
+    let alerts = crate::alerts::AlertService::build(&config)?;
+    let (alert_service, alert_tap) = match alerts {
+        Some((service, tap)) => (Some(service), Some(tap)),
+        None => (None, None),
+    };
+    let sources: Vec<SourceTask> = sources
+        .into_iter()
+        .map(|task| task.with_alerts(alert_tap.clone()))
+        .collect();
+    drop(alert_tap);
+
     let stats = PipelineStats::default();
     let ready = Arc::new(AtomicBool::new(false));
     if let Some(admin) = &config.admin {
@@ -128,6 +141,8 @@ pub async fn run(
         .into_iter()
         .map(|task| tokio::spawn(task.run(stats.clone(), sink_shutdown.clone())))
         .collect();
+    let alert_handle = alert_service
+        .map(|service| tokio::spawn(service.run(journal.clone(), sink_shutdown.clone())));
     let source_handles: Vec<_> = sources
         .into_iter()
         .map(|task| tokio::spawn(task.run(journal.clone(), stats.clone(), shutdown.clone())))
@@ -209,6 +224,18 @@ pub async fn run(
             timeout_ms = options.drain_timeout.as_millis() as u64,
             "Sinks did not finish draining in time; the rest stays in the journal for the next start."
         );
+    }
+    if let Some(alerts) = alert_handle {
+        // Delivery stopped with the sinks; what is undelivered stays in
+        // the outbox for the next start.
+        if tokio::time::timeout(options.drain_timeout, alerts)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "Alerting did not stop in time; undelivered notifications stay in the outbox."
+            );
+        }
     }
     if let Some(summary) = summary {
         summary.abort();

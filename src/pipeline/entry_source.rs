@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, Semaphore};
 use super::encoded_event::EncodedEvent;
 use super::journal_record;
 use super::stats::PipelineStats;
+use crate::alerts::{AlertTap, RuleHit};
 use crate::event::OriginKind;
 use crate::formats::{self, EntryContext, Parser};
 use crate::journal::{Journal, RecordWriter};
@@ -44,6 +45,8 @@ pub struct EntryOrigin {
     /// Socket path or listen address → `origin.path`.
     pub path: Arc<str>,
     pub host: Arc<str>,
+    /// Alert rules, evaluated on every parsed event (see `alerts`).
+    pub alerts: Option<AlertTap>,
 }
 
 type Ack = tokio::sync::oneshot::Sender<Result<(), StoreError>>;
@@ -77,7 +80,7 @@ pub async fn run_entry_appender(
         let parsed =
             tokio::task::spawn_blocking(move || parse_batches(batches, &parser, &parse_origin))
                 .await;
-        let Ok((events, acks, quarantined)) = parsed else {
+        let Ok((events, acks, quarantined, hits)) = parsed else {
             // Parsers are total and never panic; if one did, the senders
             // get an error (their acks are dropped) and the source goes on.
             tracing::error!(source = %origin.source_id, "Parsing a batch failed; its senders were not acknowledged.");
@@ -88,10 +91,14 @@ pub async fn run_entry_appender(
         let append = journal.append(encode_batch(origin.source_id.clone(), events));
         let stats = stats.clone();
         let source_id = origin.source_id.clone();
+        let alerts = origin.alerts.clone();
         tokio::spawn(async move {
             let result = match append.await {
                 Ok(_) => {
                     stats.record_journaled(count);
+                    if let Some(alerts) = alerts {
+                        alerts.send(hits);
+                    }
                     Ok(())
                 }
                 Err(error) => {
@@ -116,13 +123,13 @@ fn measure(batch: &FrameBatch) -> (usize, u64) {
     )
 }
 
-/// Parses every frame of `batches`; returns the events, the acks to resolve
-/// and how many events are quarantine events.
+/// Parses every frame of `batches`; returns the events, the acks to resolve,
+/// how many events are quarantine events and the alert rules they hit.
 fn parse_batches(
     batches: Vec<FrameBatch>,
     parser: &Parser,
     origin: &EntryOrigin,
-) -> (Vec<EncodedEvent>, Vec<Ack>, u64) {
+) -> (Vec<EncodedEvent>, Vec<Ack>, u64, Vec<RuleHit>) {
     let ingest_time = Utc::now();
     let ctx = EntryContext {
         origin_kind: origin.kind,
@@ -137,6 +144,7 @@ fn parse_batches(
     let mut events = Vec::new();
     let mut acks = Vec::new();
     let mut quarantined = 0;
+    let mut hits = Vec::new();
     for batch in batches {
         let mut parsed = Vec::with_capacity(1);
         let sender = peer_addr(&batch.peer);
@@ -170,12 +178,15 @@ fn parse_batches(
             for mut event in parsed.drain(..) {
                 event.origin.peer = batch.peer.as_deref().cloned();
                 quarantined += u64::from(event.is_quarantined());
+                if let Some(alerts) = &origin.alerts {
+                    alerts.evaluate(&event, &origin.source_id, &mut hits);
+                }
                 events.push(EncodedEvent::encode(&event));
             }
         }
         acks.extend(batch.ack);
     }
-    (events, acks, quarantined)
+    (events, acks, quarantined, hits)
 }
 
 /// `ip:port` of a network sender, for the hop of a forwarded event.
@@ -215,6 +226,7 @@ mod tests {
             kind: OriginKind::Syslog,
             path: Arc::from("127.0.0.1:514"),
             host: Arc::from("h"),
+            alerts: None,
         };
         let parser = Arc::new(Parser::from_config(&FormatConfig::Raw, false).unwrap());
         let appender = tokio::spawn(run_entry_appender(

@@ -29,6 +29,7 @@ use super::encoded_event::EncodedEvent;
 use super::journal_record;
 use super::stats::PipelineStats;
 use super::PipelineError;
+use crate::alerts::{AlertTap, RuleHit};
 use crate::config::FileSourceConfig;
 use crate::event::OriginKind;
 use crate::formats::{self, EntryContext, Parser};
@@ -56,6 +57,8 @@ pub struct FileSourceTask {
     resume_offsets: HashMap<String, u64>,
     /// Upper bound of one journal append, in serialized bytes.
     max_append_bytes: usize,
+    /// Alert rules, evaluated by the parse workers (see `alerts`).
+    alerts: Option<AlertTap>,
 }
 
 /// The output of stage 2 for one line batch.
@@ -70,6 +73,8 @@ struct ParsedBatch {
     /// Serialized size of `events`, to bound one journal append.
     encoded_bytes: usize,
     quarantined: u64,
+    /// Alert rules these events satisfied, sent once they are journaled.
+    hits: Vec<RuleHit>,
 }
 
 /// How far each file's lines already reached the journal, learned from the
@@ -126,7 +131,14 @@ impl FileSourceTask {
             journaled,
             checkpoints,
             max_append_bytes,
+            alerts: None,
         })
+    }
+
+    /// Evaluates alert rules on every event this source parses.
+    pub fn with_alerts(mut self, alerts: Option<AlertTap>) -> FileSourceTask {
+        self.alerts = alerts;
+        self
     }
 
     /// Runs until `shutdown`, then drains what was read into the journal and
@@ -141,6 +153,7 @@ impl FileSourceTask {
             journaled,
             resume_offsets,
             max_append_bytes,
+            alerts,
         } = self;
         let (line_tx, line_rx) = mpsc::channel::<LineBatch>(LINE_QUEUE);
         let (parsed_tx, parsed_rx) = mpsc::channel::<JoinHandle<ParsedBatch>>(PARSE_QUEUE);
@@ -154,8 +167,12 @@ impl FileSourceTask {
         let parse_task = tokio::spawn(parse_stage(
             line_rx,
             parsed_tx,
-            parser,
-            host,
+            ParseContext {
+                parser,
+                host,
+                source_id: id.clone(),
+                alerts: alerts.clone(),
+            },
             journaled,
             resume_offsets,
         ));
@@ -167,6 +184,7 @@ impl FileSourceTask {
             &checkpoints,
             &stats,
             max_append_bytes,
+            alerts.as_ref(),
         )
         .await;
 
@@ -178,17 +196,25 @@ impl FileSourceTask {
     }
 }
 
+/// What every parse worker needs, cheap to clone.
+#[derive(Clone)]
+struct ParseContext {
+    parser: Arc<Parser>,
+    host: Arc<str>,
+    source_id: Arc<str>,
+    alerts: Option<AlertTap>,
+}
+
 async fn parse_stage(
     mut line_rx: mpsc::Receiver<LineBatch>,
     parsed_tx: mpsc::Sender<JoinHandle<ParsedBatch>>,
-    parser: Arc<Parser>,
-    host: Arc<str>,
+    context: ParseContext,
     mut journaled: JournaledPositions,
     mut resume_offsets: HashMap<String, u64>,
 ) {
     // auditd: the records of one event are joined here, in order, before
     // the parallel parse (see `auditd_grouping.rs`).
-    let mut grouping = parser.groups_lines().then(LineGrouping::default);
+    let mut grouping = context.parser.groups_lines().then(LineGrouping::default);
     loop {
         let deadline = grouping.as_ref().and_then(LineGrouping::next_deadline);
         let received = match deadline {
@@ -221,11 +247,9 @@ async fn parse_stage(
             ready.extend(flushed.into_iter().map(|batch| (batch, 0)));
         }
         for (batch, skip_through) in ready {
-            let parser = parser.clone();
-            let host = host.clone();
-            let handle = tokio::task::spawn_blocking(move || {
-                parse_batch(batch, &parser, &host, skip_through)
-            });
+            let context = context.clone();
+            let handle =
+                tokio::task::spawn_blocking(move || parse_batch(batch, &context, skip_through));
             if parsed_tx.send(handle).await.is_err() {
                 return;
             }
@@ -273,7 +297,9 @@ fn skip_threshold(
 }
 
 /// Stage 2: one line batch → serialized events. Pure CPU work.
-fn parse_batch(batch: LineBatch, parser: &Parser, host: &str, skip_through: u64) -> ParsedBatch {
+fn parse_batch(batch: LineBatch, context: &ParseContext, skip_through: u64) -> ParsedBatch {
+    let (parser, host) = (&*context.parser, &*context.host);
+    let mut hits = Vec::new();
     let path = batch.path.to_string_lossy();
     let key = batch.file.to_string();
     let ingest_time = Utc::now();
@@ -313,6 +339,9 @@ fn parse_batch(batch: LineBatch, parser: &Parser, host: &str, skip_through: u64)
         bytes += line.too_long.unwrap_or(line.bytes.len() as u64) + 1;
         for event in parsed.drain(..) {
             quarantined += u64::from(event.is_quarantined());
+            if let Some(alerts) = &context.alerts {
+                alerts.evaluate(&event, &context.source_id, &mut hits);
+            }
             let encoded = EncodedEvent::encode(&event);
             encoded_bytes += encoded.len() + 64;
             events.push((encoded, end_offset));
@@ -326,6 +355,7 @@ fn parse_batch(batch: LineBatch, parser: &Parser, host: &str, skip_through: u64)
         bytes,
         encoded_bytes,
         quarantined,
+        hits,
     }
 }
 
@@ -337,6 +367,7 @@ async fn append_stage(
     checkpoints: &CheckpointHandle,
     stats: &PipelineStats,
     max_append_bytes: usize,
+    alerts: Option<&AlertTap>,
 ) {
     while let Some(first) = parsed_rx.recv().await {
         let mut ready = Vec::new();
@@ -366,7 +397,9 @@ async fn append_stage(
         let mut batches = Vec::with_capacity(ready.len());
         let mut acks = Vec::with_capacity(ready.len());
         let (mut n, mut bytes, mut quarantined) = (0u64, 0, 0);
-        for batch in ready {
+        let mut hits = Vec::new();
+        for mut batch in ready {
+            hits.append(&mut batch.hits);
             n += batch.events.len() as u64;
             bytes += batch.bytes;
             quarantined += batch.quarantined;
@@ -392,6 +425,11 @@ async fn append_stage(
                 stats.record_journaled(n);
                 for (file, end_offset) in &acks {
                     checkpoints.ack(file, *end_offset);
+                }
+                // Alerts only for events that are durable (a crash before
+                // this re-reads them and evaluates them again).
+                if let Some(alerts) = alerts {
+                    alerts.send(hits);
                 }
             }
             Err(error) => {

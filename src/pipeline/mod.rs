@@ -7,11 +7,11 @@
 
 mod agent;
 mod auditd_grouping;
-mod backoff;
+pub(crate) mod backoff;
 mod batch_delivery;
 mod checkpointer;
 mod dead_letter;
-mod encoded_event;
+pub(crate) mod encoded_event;
 mod entry_source;
 mod event_rate;
 mod file_source;
@@ -54,4 +54,6 @@ pub enum PipelineError {
     Sink { id: String, reason: String },
     #[error("{reason}")]
     Admin { reason: String },
+    #[error("alerts: {reason}")]
+    Alerts { reason: String },
 }

@@ -45,6 +45,11 @@ pub struct SocketSourceTask {
 }
 
 impl SocketSourceTask {
+    /// Evaluates alert rules on every event this source parses.
+    pub fn set_alerts(&mut self, alerts: Option<crate::alerts::AlertTap>) {
+        self.origin.alerts = alerts;
+    }
+
     /// Binds the listener of `kind` (not `file`).
     pub fn build(
         id: &str,
@@ -102,6 +107,7 @@ impl SocketSourceTask {
                 kind: origin_kind,
                 path: Arc::from(path),
                 host: Arc::from(host),
+                alerts: None,
             },
             parser: Arc::new(parser),
         })

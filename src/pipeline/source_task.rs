@@ -4,6 +4,7 @@
 use super::file_source::FileSourceTask;
 use super::socket_source::SocketSourceTask;
 use super::stats::PipelineStats;
+use crate::alerts::AlertTap;
 use crate::journal::Journal;
 use crate::shutdown::Shutdown;
 
@@ -13,6 +14,17 @@ pub enum SourceTask {
 }
 
 impl SourceTask {
+    /// Evaluates alert rules on every event the source parses.
+    pub fn with_alerts(self, alerts: Option<AlertTap>) -> SourceTask {
+        match self {
+            SourceTask::File(task) => SourceTask::File(Box::new(task.with_alerts(alerts))),
+            SourceTask::Socket(mut task) => {
+                task.set_alerts(alerts);
+                SourceTask::Socket(task)
+            }
+        }
+    }
+
     /// Runs until `shutdown`, then hands what it read to the journal.
     pub async fn run(self, journal: Journal, stats: PipelineStats, shutdown: Shutdown) {
         match self {

@@ -1,6 +1,8 @@
 //! Integration tests: the real `auditship` binary on temp directories.
 //! One test binary, grouped by purpose (one module each).
 
+#[path = "../support/alert_emulator.rs"]
+mod alert_emulator;
 #[path = "../support/datadog_emulator.rs"]
 mod datadog_emulator;
 #[path = "../support/emulator_server.rs"]
@@ -24,6 +26,7 @@ mod support;
 
 mod admin;
 mod aggregator;
+mod alerts;
 mod audit_formats;
 mod bad_input;
 mod cli;
