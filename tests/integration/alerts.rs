@@ -131,6 +131,16 @@ fn alerts_every_channel_gets_its_documented_payload_and_the_siem_sees_alert_fire
     assert_eq!(fire["origin"]["kind"], "agent");
     assert_eq!(agent.stop(), 0);
     assert_eq!(emulator.accepted().len(), 6, "one per channel, no repeats");
+
+    // alert.fire events are chained like the others: the trail verifies.
+    let (code, key, err) = run_cli(&["key", "show", "-c", config.to_str().unwrap()], None);
+    assert_eq!(code, 0, "{err}");
+    let trail = ws.out_dir().join("events.ndjson");
+    let (code, out, err) = run_cli(
+        &["verify", "--pubkey", key.trim(), trail.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code, 0, "verify:\n{out}{err}");
 }
 
 #[test]
