@@ -12,7 +12,7 @@ pub fn render(state: &AdminState) -> String {
     let stats = state.stats.snapshot();
     let journal = state.journal.stats();
     let mut out = Exposition::new();
-    let counters: [(&str, &str, u64); 7] = [
+    let counters: [(&str, &str, u64); 9] = [
         (
             "auditship_events_read_total",
             "Entries read by all sources.",
@@ -47,6 +47,16 @@ pub fn render(state: &AdminState) -> String {
             "auditship_events_dead_lettered_total",
             "Events refused for good and written to the dead-letter files.",
             stats.dead_lettered,
+        ),
+        (
+            "auditship_source_refused_total",
+            "Socket peers, datagrams or HTTP requests refused by a source (credentials, allow_uids/allow_gids, token).",
+            stats.refused,
+        ),
+        (
+            "auditship_source_dropped_total",
+            "Datagrams dropped by a source because the journal could not take them.",
+            stats.dropped,
         ),
     ];
     for (name, help, value) in counters {

@@ -86,12 +86,15 @@ fn unix_defaults_and_peer_lists() {
 }
 
 #[test]
-fn unix_peer_checks_are_refused_for_datagrams_and_bad_ids() {
-    let err = load(
-        "[sources.l]\ntype = \"unix\"\npath = \"/a\"\nmode = \"datagram\"\nallow_uids = [0]\n",
-    )
-    .unwrap_err();
-    assert!(err.contains("needs mode = \"stream\""), "{err}");
+fn unix_peer_checks_apply_to_datagrams_too_and_bad_ids_are_refused() {
+    let SourceKind::Unix(unix) = source(
+        "[sources.l]\ntype = \"unix\"\npath = \"/a\"\nmode = \"datagram\"\nallow_uids = [0]\nallow_gids = [4]\n",
+    ) else {
+        panic!("a unix source")
+    };
+    assert_eq!(unix.mode, UnixMode::Datagram);
+    assert_eq!(unix.allow_uids, Some(vec![0]));
+    assert_eq!(unix.allow_gids, Some(vec![4]));
     let err = load("[sources.l]\ntype = \"unix\"\npath = \"/a\"\nallow_uids = [-1]\n").unwrap_err();
     assert!(err.contains("-1 is not a uid/gid"), "{err}");
     let err =

@@ -31,9 +31,10 @@ pub struct SocketCommon {
 pub struct UnixSourceConfig {
     pub path: PathBuf,
     pub mode: UnixMode,
-    /// Peer uids let in (stream only); `None`: any peer the file mode admits.
+    /// Peer uids let in (`SO_PEERCRED` per connection, `SCM_CREDENTIALS` per
+    /// datagram); `None`: any peer the file mode admits.
     pub allow_uids: Option<Vec<u32>>,
-    /// Peer gids let in (stream only); `None`: any.
+    /// Peer gids let in, likewise; `None`: any.
     pub allow_gids: Option<Vec<u32>>,
     /// Permission bits of the socket file.
     pub socket_mode: u32,

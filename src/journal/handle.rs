@@ -39,8 +39,9 @@ pub struct JournalOptions {
     /// Longest wait to gather one group commit.
     pub batch_interval: Duration,
     /// Reads the [`Link`] out of a record's payload; at open the writer
-    /// resumes from the newest record's link. `None` (or no record, or a
-    /// payload it cannot read): it starts from 32 zero bytes.
+    /// resumes from the newest record's link, or, when the journal holds no
+    /// record, from the link saved at the last roll (`head.rs`). `None` (or
+    /// neither, or a payload it cannot read): it starts from 32 zero bytes.
     pub link_of_payload: Option<LinkOfPayload>,
 }
 
@@ -419,8 +420,11 @@ fn newest_link(
         }
     }
     let Some(record) = newest else {
+        if let Some(link) = super::head::link_of(&shared.dir, next_seq.saturating_sub(1)) {
+            return Ok(link);
+        }
         if next_seq > 1 {
-            tracing::warn!(next_seq, "The journal holds no record to continue the hash chain from (all delivered and the newest write was torn); the chain restarts from zero here and `auditship verify` will report a break before this seq.");
+            tracing::warn!(next_seq, "The journal holds no record to continue the hash chain from (all delivered and the newest write was torn) and no usable `head` file; the chain restarts from zero here and `auditship verify` will report a break before this seq.");
         }
         return Ok([0; 32]);
     };
@@ -529,6 +533,102 @@ mod tests {
         }
         let (_journal, report) = t.open(fixtures::options(2000, 1000));
         assert_eq!(report.next_seq, 9);
+    }
+
+    /// Chained records: each payload starts with its link, derived from the
+    /// previous one and the seq; `seen` gets (seq, previous link, link).
+    fn linked_batch(count: usize, seen: Arc<Mutex<Vec<(u64, Link, Link)>>>) -> EncodeBatch {
+        Box::new(move |w| {
+            for _ in 0..count {
+                w.push_linked(|seq, previous, out| {
+                    let mut link = *previous;
+                    link[0] = link[0].wrapping_add(1);
+                    link[1..9].copy_from_slice(&seq.to_le_bytes());
+                    seen.lock().unwrap().push((seq, *previous, link));
+                    out.extend_from_slice(&link);
+                    out.extend_from_slice(&[b'x'; 148]);
+                    link
+                });
+            }
+        })
+    }
+
+    fn link_in_payload(payload: &[u8]) -> Option<Link> {
+        payload.get(..32)?.try_into().ok()
+    }
+
+    /// Writes 12 chained records (several rolls), delivers them all, then
+    /// leaves the journal as a crash can: every older segment deleted and
+    /// the newest one torn to nothing. Returns the links written, by seq,
+    /// and the next seq.
+    async fn chained_journal_with_no_record_left(
+        t: &TempJournal,
+        opts: JournalOptions,
+    ) -> (BTreeMap<u64, Link>, u64) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (journal, _) = t.open(opts);
+        let mut cursor = journal.open_cursor("sink").unwrap();
+        for _ in 0..12 {
+            journal.append(linked_batch(1, seen.clone())).await.unwrap();
+        }
+        let all = fixtures::read_all(&mut cursor);
+        cursor.commit(all.last().unwrap().seq).unwrap();
+        journal.close().await;
+        drop((journal, cursor));
+        let segments = t.segment_files();
+        let newest = segments.last().unwrap();
+        let next_seq =
+            segment::parse_segment_name(newest.file_name().unwrap().to_str().unwrap()).unwrap();
+        assert!(next_seq > 1, "the writer rolled at least once");
+        std::fs::write(newest, b"").unwrap();
+        for older in &segments[..segments.len() - 1] {
+            std::fs::remove_file(older).unwrap();
+        }
+        let links = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|&(seq, _, link)| (seq, link))
+            .collect();
+        (links, next_seq)
+    }
+
+    fn chained_options() -> JournalOptions {
+        JournalOptions {
+            link_of_payload: Some(link_in_payload),
+            ..fixtures::options(1 << 20, 1000)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_chain_continues_across_a_reopen_with_no_record_left() {
+        let t = TempJournal::new();
+        let (links, next_seq) = chained_journal_with_no_record_left(&t, chained_options()).await;
+        let (journal, report) = t.open(chained_options());
+        assert_eq!(report.next_seq, next_seq);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        journal.append(linked_batch(1, seen.clone())).await.unwrap();
+        let (seq, previous, _) = seen.lock().unwrap()[0];
+        assert_eq!(seq, next_seq);
+        assert_eq!(
+            previous,
+            links[&(next_seq - 1)],
+            "the first record after the restart is chained to the last one before it"
+        );
+        journal.close().await;
+    }
+
+    #[tokio::test]
+    async fn without_a_head_file_the_chain_restarts_from_zero() {
+        let t = TempJournal::new();
+        let (_, next_seq) = chained_journal_with_no_record_left(&t, chained_options()).await;
+        std::fs::remove_file(t.dir().join("head")).unwrap();
+        let (journal, _) = t.open(chained_options());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        journal.append(linked_batch(1, seen.clone())).await.unwrap();
+        assert_eq!(seen.lock().unwrap()[0].0, next_seq);
+        assert_eq!(seen.lock().unwrap()[0].1, [0; 32]);
+        journal.close().await;
     }
 
     #[tokio::test]

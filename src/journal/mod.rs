@@ -18,6 +18,8 @@
 //!   00000000000000004097.seg            their first record, 20 digits
 //!   cursors/NAME                        acknowledged position of cursor NAME,
 //!                                       decimal text ("4120\n"): next seq to deliver
+//!   head                                seq and chain link of the record before the
+//!                                       newest segment ("4096 HEX\n", `head.rs`)
 //! QUARANTINE/SEGMENTSEQ-at-OFFSET.bad   corrupt bytes cut out of a segment
 //! ```
 //!
@@ -37,6 +39,7 @@
 //! | --- | --- | --- |
 //! | newest segment | the writer thread only (`writer.rs`), appends + `sync_data` | never |
 //! | older segments | nobody (immutable once rolled; recovery may rewrite one to drop corrupt bytes) | `commit`/`release_cursors_except`, or the writer reclaiming space, once every cursor's acked position is past the segment's last record |
+//! | `head` | the writer thread, at every roll, before creating the new segment (temp, fsync, rename, fsync dir) | never (overwritten) |
 //! | `cursors/NAME` | `JournalCursor::commit` / first `open_cursor` (temp, fsync, rename, fsync dir) | `release_cursors_except` |
 //! | quarantine files | recovery and readers (same name for the same bytes) | the operator |
 //!
@@ -49,6 +52,7 @@
 //! - `writer.rs`: the writer thread: group commit rule, rolling, byte limit.
 //! - `cursor.rs`: [`JournalCursor`] and cursor files.
 //! - `record.rs`: frame layout. `scan.rs`: streaming scan with resync.
+//! - `head.rs`: the link before the newest segment (the chain across an empty journal).
 //! - `segment.rs`: names, listing, file modes, fsync of directories.
 //! - `recovery.rs`: repair at open, quarantine.
 //! - `inspect.rs`: read-only views for other processes.
@@ -74,6 +78,7 @@
 mod cursor;
 mod error;
 mod handle;
+mod head;
 mod inspect;
 mod record;
 mod recovery;

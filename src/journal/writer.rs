@@ -46,6 +46,7 @@ use tokio::sync::oneshot;
 
 use super::error::JournalError;
 use super::handle::{JournalOptions, JournalShared};
+use super::head;
 use super::record::{self, FrameHeader};
 use super::segment::{self, SegmentMeta};
 use crate::config::FsyncPolicy;
@@ -219,6 +220,8 @@ pub(crate) struct JournalWriter {
     /// Seq for the next record framed (ahead of `durable_next` in a group).
     next_seq: u64,
     durable_next: u64,
+    /// `durable_next` when the group being committed started.
+    group_first: u64,
     buf: Vec<u8>,
     /// Link of the newest framed record; `durable_link` of the newest
     /// durable one; `links` the link after each record of the group.
@@ -249,6 +252,7 @@ impl JournalWriter {
             segment: newest,
             next_seq,
             durable_next: next_seq,
+            group_first: next_seq,
             buf: Vec::with_capacity(GROUP_TARGET_BYTES + 64 * 1024),
             link,
             durable_link: link,
@@ -328,6 +332,7 @@ impl JournalWriter {
     /// Makes the group durable and resolves its appenders.
     fn commit(&mut self, group: Group) {
         let group_first = self.durable_next;
+        self.group_first = group_first;
         let written = if self.buf.is_empty() {
             Ok(())
         } else if self.failed {
@@ -491,14 +496,31 @@ impl JournalWriter {
         self.shared.committed.send_replace(next_seq - 1);
     }
 
-    /// Starts a new, empty newest segment named `first_seq`.
+    /// Starts a new, empty newest segment named `first_seq`, after saving
+    /// the link of the record before it (`head.rs`): once the older
+    /// segments are deleted, that file is all that carries the chain on.
     fn roll(&mut self, first_seq: u64) -> Result<(), JournalError> {
+        if let Some(before) = first_seq.checked_sub(1).filter(|&seq| seq > 0) {
+            head::save(&self.shared.dir, before, &self.link_of(before))?;
+        }
         let path = segment::segment_path(&self.shared.dir, first_seq);
         self.file = open_for_append(&path)?;
         segment::sync_dir(&self.shared.dir)?;
         self.segment = SegmentMeta::empty(first_seq);
         self.shared.lock_state().segments.push_back(self.segment);
         Ok(())
+    }
+}
+
+impl JournalWriter {
+    /// The link after record `seq`, which is durable or in the group being
+    /// committed (`group_first - 1 <= seq`): until the group is finished,
+    /// `durable_link` is still the link of the record before the group.
+    fn link_of(&self, seq: u64) -> Link {
+        match seq.checked_sub(self.group_first) {
+            Some(i) => self.links.get(i as usize).copied().unwrap_or(self.link),
+            None => self.durable_link,
+        }
     }
 }
 

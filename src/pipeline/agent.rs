@@ -11,12 +11,12 @@
 //! delivered stays in the journal for the next start.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::checkpointer::Checkpointer;
+use super::data_dir;
 use super::file_source::{FileSourceTask, JournaledPositions};
 use super::journal_record;
 use super::sink_runner::SinkTask;
@@ -53,8 +53,9 @@ pub async fn run(
     mut shutdown: Shutdown,
 ) -> Result<PipelineStats, PipelineError> {
     let data_dir = config.data_dir.clone();
-    create_private_dir(&data_dir)?;
-    create_private_dir(&data_dir.join("checkpoints"))?;
+    data_dir::create_private_dir(&data_dir)?;
+    data_dir::ensure_not_writable_by_others(&data_dir)?;
+    data_dir::create_private_dir(&data_dir.join("checkpoints"))?;
     let signer = super::signing_key::load_or_create(&config.integrity, &data_dir)?;
 
     let (journal, report) = Journal::open(
@@ -286,17 +287,4 @@ fn journaled_positions(journal: &Journal, window: u64) -> HashMap<String, Journa
         }
     }
     positions
-}
-
-/// Creates `dir` (and parents) readable by the service user only.
-fn create_private_dir(dir: &Path) -> Result<(), PipelineError> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|source| PipelineError::DataDir {
-            path: dir.display().to_string(),
-            source,
-        })
 }

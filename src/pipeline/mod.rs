@@ -10,6 +10,7 @@ mod auditd_grouping;
 pub(crate) mod backoff;
 mod batch_delivery;
 mod checkpointer;
+mod data_dir;
 mod dead_letter;
 pub(crate) mod encoded_event;
 mod entry_source;
@@ -44,6 +45,10 @@ pub enum PipelineError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "data directory {path} is writable by group or others (mode {mode:04o}): anyone who can write there can delete or replace journal segments, cursors and the signing key; run `chmod 700 {path}` (as its owner) and start again"
+    )]
+    DataDirWritableByOthers { path: String, mode: u32 },
     #[error("{0}")]
     SigningKey(#[from] signing_key::SigningKeyError),
     #[error("journal: {0}")]

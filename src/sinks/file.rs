@@ -13,6 +13,12 @@
 //!   `fdatasync` before `write_batch` returns, so the journal cursor (and
 //!   with it everything upstream) only advances over bytes on disk.
 //!
+//! Permissions: files are created 0640 and missing directories 0750: the
+//! archive is the evidence store an auditor (or a collector running as the
+//! service group) reads, so the group may read it; nobody else may, and
+//! nobody but the agent may write. An existing file or directory keeps its
+//! mode.
+//!
 //! Crash safety: a batch torn by a crash was never acknowledged, so it will
 //! be written again. On (re)opening a plain file the torn tail after the
 //! last newline is cut off; a gzip file is never appended to after a
@@ -21,7 +27,7 @@
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::format::{Item, StrftimeItems};
@@ -257,7 +263,11 @@ fn open_part(base: &Path, part: u32, _compression: Compression) -> Result<OpenPa
         source,
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(write_err)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o750)
+            .create(dir)
+            .map_err(write_err)?;
     }
     let file = OpenOptions::new()
         .create(true)

@@ -36,6 +36,7 @@ mod elasticsearch;
 mod end_to_end;
 mod file_rotation;
 mod gcp_logging;
+mod hardening;
 mod http_delivery;
 mod http_source;
 mod journal_durability;

@@ -113,3 +113,106 @@ allow_uids = [{stranger}]
     );
     assert!(!stream_path.exists(), "the socket file is removed at stop");
 }
+
+fn my_gid(ws: &Workspace) -> u32 {
+    std::fs::metadata(ws.root.path()).unwrap().gid()
+}
+
+fn metric(port: u16, name: &str) -> Option<f64> {
+    let reply = request(port, "GET", "/metrics", &[], b"");
+    reply
+        .body
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[test]
+fn datagram_senders_are_identified_by_scm_credentials_and_strangers_are_dropped() {
+    let ws = Workspace::new();
+    let (open_path, closed_path) = (ws.path("open.sock"), ws.path("closed.sock"));
+    let (uid, gid) = (my_uid(&ws), my_gid(&ws));
+    let stranger = if uid == 0 { 1 } else { uid + 1 };
+    let admin = free_port();
+    let config = socket_config(
+        &ws,
+        "",
+        &format!(
+            r#"[admin]
+address = "127.0.0.1:{admin}"
+
+[sources.open]
+type = "unix"
+path = "{o}"
+mode = "datagram"
+allow_uids = [{uid}]
+allow_gids = [{gid}]
+
+[sources.closed]
+type = "unix"
+path = "{c}"
+mode = "datagram"
+allow_uids = [{stranger}]
+"#,
+            o = open_path.display(),
+            c = closed_path.display(),
+        ),
+    );
+    let agent = Agent::start(&ws, &config);
+    for path in [&open_path, &closed_path] {
+        wait_socket(path, &agent);
+    }
+    wait_healthy_admin(admin, &agent);
+    // A sender bound to a path: its path is kept beside its credentials.
+    let sender_path = ws.path("sender.sock");
+    let sender = UnixDatagram::bind(&sender_path).unwrap();
+    for i in 0..30 {
+        sender
+            .send_to(gen_audit::json_line(5, i).as_bytes(), &open_path)
+            .unwrap();
+    }
+    for i in 1000..1020 {
+        sender
+            .send_to(gen_audit::json_line(5, i).as_bytes(), &closed_path)
+            .unwrap();
+    }
+    let _ = wait_events(&ws, 30, &agent);
+    assert!(
+        wait_until(Duration::from_secs(30), || metric(
+            admin,
+            "auditship_source_refused_total"
+        ) == Some(20.0)),
+        "refused datagrams are counted; metric {:?}; log:\n{}",
+        metric(admin, "auditship_source_refused_total"),
+        agent.log()
+    );
+    assert!(
+        agent
+            .log()
+            .contains("Refused a datagram from a sender not in allow_uids"),
+        "{}",
+        agent.log()
+    );
+    assert_eq!(agent.stop(), 0);
+    let events = ws.output_events();
+    let seqs = count_by_seq(&events);
+    assert_eq!(seqs.len(), 30, "{} events", events.len());
+    assert!(
+        seqs.keys().all(|&s| s < 30),
+        "a refused sender's datagram was journaled: {seqs:?}"
+    );
+    for event in &events {
+        let peer = &event["origin"]["peer"];
+        assert_eq!(peer["uid"], uid, "{event}");
+        assert_eq!(peer["gid"], gid, "{event}");
+        assert_eq!(peer["pid"], std::process::id(), "{event}");
+        assert_eq!(peer["addr"], sender_path.display().to_string(), "{event}");
+    }
+}
+
+fn wait_healthy_admin(port: u16, agent: &Agent) {
+    let up = wait_until(Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && request(port, "GET", "/ready", &[], b"").status == 200
+    });
+    assert!(up, "admin endpoint not ready; log:\n{}", agent.log());
+}

@@ -1,6 +1,6 @@
 //! Validation of the socket sources (`unix`, `syslog`, `http`): defaults,
 //! units, addresses and the combinations that cannot work (TLS without a
-//! certificate, peer checks on datagrams).
+//! certificate).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -67,21 +67,6 @@ impl Validator {
         );
         let allow_uids = self.ids(table, "allow_uids", &raw.allow_uids);
         let allow_gids = self.ids(table, "allow_gids", &raw.allow_gids);
-        if mode == UnixMode::Datagram {
-            for (key, written) in [
-                ("allow_uids", &raw.allow_uids),
-                ("allow_gids", &raw.allow_gids),
-            ] {
-                if let Some(written) = written {
-                    self.invalid(
-                        written.at(),
-                        table,
-                        key,
-                        "needs mode = \"stream\": the credentials of datagram senders are not checked in this version (restrict who may write with socket_mode and the directory's permissions instead)".into(),
-                    );
-                }
-            }
-        }
         let socket_mode = self.socket_mode(table, &raw.socket_mode);
         let common =
             self.socket_common(id, table, raw.common(), "json", mode == UnixMode::Datagram)?;

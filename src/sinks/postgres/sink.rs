@@ -1,9 +1,12 @@
-//! Sends one batch as one insert and says what became of it.
+//! Sends one batch as one transaction and says what became of it: binary
+//! `COPY` into the connection's staging table, `INSERT … SELECT … ON
+//! CONFLICT (id) DO NOTHING` into the table, `COMMIT` (see `schema`).
 //!
 //! Each of the sink's slots (`concurrency`) has its own connection, opened
 //! on first use and again after any failure that may have broken it. The
 //! first connection of a sink with `create_table = true` creates the table
-//! (see `schema`) before anything is inserted.
+//! (see `schema`) before anything is inserted; every connection creates its
+//! staging table and prepares its two statements when it opens.
 //!
 //! | outcome | becomes |
 //! | --- | --- |
@@ -13,18 +16,20 @@
 //! | an event the database refuses (class 22 data exception, e.g. `\u0000` in a string, which `jsonb` cannot hold; class 23 other than the handled conflict) | `Permanent`: the runner halves the batch until the event is alone, then dead-letters it (`status` 0, the SQLSTATE in `response`) |
 //! | anything else | `Retryable` |
 //!
-//! A statement that timed out may still commit; sending it again is
-//! harmless (`ON CONFLICT (id) DO NOTHING`).
+//! A transaction that timed out may still commit; sending the batch again
+//! is harmless (`ON CONFLICT (id) DO NOTHING`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures_util::SinkExt;
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, Statement};
 
 use super::failure::{classify, Failure};
-use super::rows::Columns;
-use super::schema::{create_statements, insert_statement};
+use super::rows::CopyRows;
+use super::schema::{copy_statement, create_statements, insert_statement, staging_statement};
 use super::tls::MakeRustls;
 use crate::config::{PostgresSinkConfig, PostgresTable};
 use crate::sinks::http::client::client_tls_config;
@@ -49,6 +54,7 @@ pub struct PostgresSink {
 
 struct Connection {
     client: Client,
+    copy: Statement,
     insert: Statement,
 }
 
@@ -107,15 +113,15 @@ impl PostgresSink {
         }
     }
 
-    /// Inserts `lines` (event JSON) in one statement. Ok once committed.
+    /// Inserts `lines` (event JSON) in one transaction. Ok once committed.
     pub async fn send(&mut self, lines: &[&[u8]]) -> Result<(), DeliveryError> {
-        let columns =
-            Columns::from_lines(lines).map_err(|(index, reason)| DeliveryError::Permanent {
+        let rows =
+            CopyRows::from_lines(lines).map_err(|(index, reason)| DeliveryError::Permanent {
                 status: 0,
                 body: format!("event {} of the batch: {reason}", index + 1),
             })?;
         let timeout = self.shared.request_timeout;
-        match tokio::time::timeout(timeout, self.insert(&columns)).await {
+        match tokio::time::timeout(timeout, self.insert(rows)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(failure)) => {
                 if failure.reconnect {
@@ -136,7 +142,7 @@ impl PostgresSink {
         }
     }
 
-    async fn insert(&mut self, columns: &Columns) -> Result<(), Failure> {
+    async fn insert(&mut self, rows: CopyRows) -> Result<(), Failure> {
         if self
             .connection
             .as_ref()
@@ -144,13 +150,25 @@ impl PostgresSink {
         {
             self.connection = Some(self.connect().await?);
         }
-        let connection = self.connection.as_ref().expect("connected above");
-        let inserted = connection
-            .client
-            .execute(&connection.insert, &columns.params())
+        let table = &self.shared.table;
+        let fail = |error: tokio_postgres::Error| classify(&error, table);
+        let connection = self.connection.as_mut().expect("connected above");
+        // A failure drops `transaction` before the commit: it rolls back,
+        // and the rollback empties the staging table.
+        let transaction = connection.client.transaction().await.map_err(fail)?;
+        let sink = transaction
+            .copy_in::<_, Bytes>(&connection.copy)
             .await
-            .map_err(|error| classify(&error, &self.shared.table))?;
-        let repeated = columns.id.len() as u64 - inserted;
+            .map_err(fail)?;
+        let mut sink = std::pin::pin!(sink);
+        sink.send(Bytes::from(rows.bytes)).await.map_err(fail)?;
+        sink.as_mut().finish().await.map_err(fail)?;
+        let inserted = transaction
+            .execute(&connection.insert, &[])
+            .await
+            .map_err(fail)?;
+        transaction.commit().await.map_err(fail)?;
+        let repeated = rows.rows - inserted;
         if repeated > 0 {
             tracing::debug!(table = %self.shared.table, repeated, "Events already stored were skipped.");
         }
@@ -191,10 +209,17 @@ impl PostgresSink {
                 *created = Some(true);
             }
         }
-        let insert = client
-            .prepare(&shared.insert)
+        let fail = |error: tokio_postgres::Error| classify(&error, &shared.table);
+        client
+            .batch_execute(&staging_statement())
             .await
-            .map_err(|error| classify(&error, &shared.table))?;
-        Ok(Connection { client, insert })
+            .map_err(fail)?;
+        let copy = client.prepare(&copy_statement()).await.map_err(fail)?;
+        let insert = client.prepare(&shared.insert).await.map_err(fail)?;
+        Ok(Connection {
+            client,
+            copy,
+            insert,
+        })
     }
 }

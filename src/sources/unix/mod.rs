@@ -1,10 +1,12 @@
 //! `unix` source: a local socket file applications write to, `stream`
-//! (with `SO_PEERCRED` peer checks) or `datagram`.
+//! (`SO_PEERCRED` peer checks) or `datagram` (`SCM_CREDENTIALS` checks).
 //!
 //! One role per file: `socket_file` (stale files, permissions, removal at
-//! stop), `stream`, `datagram`.
+//! stop), `peer` (credentials, allow lists, `origin.peer`), `stream`,
+//! `datagram`.
 
 mod datagram;
+mod peer;
 mod socket_file;
 mod stream;
 

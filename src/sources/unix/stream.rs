@@ -8,14 +8,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
 use tokio::net::UnixListener;
 use tokio::sync::Semaphore;
 
+use super::peer::{credentials_peer, PeerAllowList};
 use super::socket_file::{self, SocketFile};
 use crate::config::UnixSourceConfig;
 use crate::shutdown::Shutdown;
-use crate::sources::ingest::{Ingest, Peer};
+use crate::sources::ingest::Ingest;
 use crate::sources::log_limit::LogLimit;
 use crate::sources::stream::read_frames;
 
@@ -23,8 +23,7 @@ pub struct UnixStreamSource {
     id: Arc<str>,
     listener: UnixListener,
     file: SocketFile,
-    allow_uids: Option<Vec<u32>>,
-    allow_gids: Option<Vec<u32>>,
+    allow: PeerAllowList,
     max_frame: usize,
     max_connections: usize,
     idle_timeout: Duration,
@@ -42,8 +41,7 @@ impl UnixStreamSource {
             id: Arc::from(id),
             listener,
             file,
-            allow_uids: config.allow_uids.clone(),
-            allow_gids: config.allow_gids.clone(),
+            allow: PeerAllowList::from_config(config),
             max_frame: config.common.max_frame_bytes,
             max_connections: config.common.max_connections,
             idle_timeout: config.common.idle_timeout,
@@ -73,24 +71,16 @@ impl UnixStreamSource {
             let peer = match stream.peer_cred() {
                 Ok(cred) => {
                     let (uid, gid, pid) = (cred.uid(), cred.gid(), cred.pid());
-                    let allowed = self
-                        .allow_uids
-                        .as_ref()
-                        .is_none_or(|ids| ids.contains(&uid))
-                        && self
-                            .allow_gids
-                            .as_ref()
-                            .is_none_or(|ids| ids.contains(&gid));
-                    if !allowed {
+                    if !self.allow.allows(uid, gid) {
                         ingest.record_refused();
                         if let Some(suppressed) = refusals.check() {
                             tracing::warn!(source = %self.id, uid, gid, pid = ?pid, earlier_warnings_suppressed = suppressed, "Refused a unix socket peer not in allow_uids/allow_gids; nothing was read.");
                         }
                         continue;
                     }
-                    credentials_peer(pid, uid, gid)
+                    credentials_peer(pid, uid, gid, None)
                 }
-                Err(error) if self.allow_uids.is_some() || self.allow_gids.is_some() => {
+                Err(error) if self.allow.restricts() => {
                     ingest.record_refused();
                     tracing::warn!(source = %self.id, %error, "Refused a unix socket peer whose credentials could not be read.");
                     continue;
@@ -107,15 +97,4 @@ impl UnixStreamSource {
         }
         drop(self.file);
     }
-}
-
-/// `{pid, uid, gid}` for `origin.peer`.
-fn credentials_peer(pid: Option<i32>, uid: u32, gid: u32) -> Peer {
-    let mut map = Map::new();
-    if let Some(pid) = pid {
-        map.insert("pid".into(), Value::from(pid));
-    }
-    map.insert("uid".into(), Value::from(uid));
-    map.insert("gid".into(), Value::from(gid));
-    Some(Arc::new(map))
 }
