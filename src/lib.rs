@@ -16,6 +16,7 @@ pub mod chain;
 pub mod alerts;
 pub mod config;
 pub mod event;
+pub mod event_filter;
 pub mod formats;
 pub mod journal;
 pub mod pipeline;

@@ -13,7 +13,7 @@ use clap::{Parser as ClapParser, Subcommand, ValueEnum};
 use auditship::config::{self, Config, FormatConfig};
 use auditship::event::OriginKind;
 use auditship::formats::{self, EntryContext, Parser};
-use auditship::pipeline::{self, RunOptions};
+use auditship::pipeline::{self, ReloadCause, ReloadRequests, RunOptions};
 use auditship::{shutdown, status};
 
 /// auditship — ships audit trails: tails files, normalizes every entry to
@@ -25,6 +25,11 @@ struct Cli {
     /// debug, trace); RUST_LOG overrides it with a full filter.
     #[arg(long, global = true, default_value = "info")]
     log_level: String,
+    /// Format of the agent's own logs on stderr: `text` for people, `json`
+    /// (one object a line) for log collectors. Default: text when stderr is
+    /// a terminal, json otherwise (systemd journal, Docker, Kubernetes).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -35,10 +40,26 @@ enum Command {
     ///
     /// Without -c it runs the built-in demo: it tails ./examples/*.log and
     /// writes normalized events to ./data/out/, state under ./data/.
+    ///
+    /// SIGHUP (`systemctl reload`) re-reads the configuration: sources and
+    /// sinks added, removed or changed are started, stopped or restarted
+    /// from their saved positions, the others run on untouched; an invalid
+    /// file is rejected and the running configuration kept.
     Run {
         /// Configuration file (TOML). Default: the built-in demo.
         #[arg(short, long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Also reload when the configuration file's content changes
+        /// (checked every second).
+        #[arg(long, requires = "config", conflicts_with = "once")]
+        watch_config: bool,
+        /// Backfill: read the configured file sources to their end, deliver
+        /// everything to every sink, then exit (0 when all was delivered,
+        /// 1 when events were dead-lettered or the run was stopped first).
+        /// Socket sources are not started. Shows a progress bar when stderr
+        /// is a terminal.
+        #[arg(long)]
+        once: bool,
     },
     /// Check a configuration file and print what it would run.
     ///
@@ -74,6 +95,21 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Stream live normalized events from a running agent (NDJSON on
+    /// stdout), to see what a mapping produces. Reads the agent's
+    /// `[admin] address` from the configuration; the agent only answers
+    /// on loopback. Events the terminal cannot keep up with are dropped
+    /// (a `{"tap":{"dropped":N}}` line says how many); the agent never waits.
+    Tap {
+        /// Configuration file of the running agent (TOML).
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Show only matching events: comparisons joined by `&&`, each
+        /// `FIELD == "v"`, `FIELD != "v"` or `FIELD ^= "prefix"` on a dotted
+        /// path, e.g. 'action == "user.login" && actor.id ^= "svc-"'.
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+    },
     /// Check exported trails (NDJSON as the file sink writes it, `.gz`
     /// too): hash chain, sequence continuity, signed checkpoints.
     ///
@@ -107,6 +143,12 @@ enum KeyCommand {
     },
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ParseFormat {
     Json,
@@ -121,9 +163,13 @@ enum ParseFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.log_level);
+    init_logging(&cli.log_level, cli.log_format);
     let result = match cli.command {
-        Command::Run { config } => run(config.as_deref()),
+        Command::Run {
+            config,
+            watch_config,
+            once,
+        } => run(config.as_deref(), watch_config, once),
         Command::Validate { config } => validate(&config),
         Command::Parse {
             format,
@@ -133,6 +179,7 @@ fn main() -> ExitCode {
             file,
         } => parse(format, &map, keep_raw, max_line_bytes, file.as_deref()),
         Command::Status { config } => show_status(config.as_deref()),
+        Command::Tap { config, filter } => tap(config.as_deref(), filter.as_deref()),
         Command::Verify { pubkey, files } => verify(pubkey.as_deref(), &files),
         Command::Key {
             command: KeyCommand::Show { config },
@@ -147,17 +194,32 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(level: &str) {
+fn init_logging(level: &str, format: Option<LogFormat>) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(format!("auditship={level},warn")))
         .unwrap_or_else(|_| EnvFilter::new("auditship=info,warn"));
-    tracing_subscriber::fmt()
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let format = format.unwrap_or(if terminal {
+        LogFormat::Text
+    } else {
+        LogFormat::Json
+    });
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Text => logs.with_ansi(terminal).init(),
+        // Fields at the top level next to `message`, the span's fields
+        // (`source`, `sink`) under `span`: what log collectors index.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 /// Loads `path`, or the demo configuration; a config error is printed and
@@ -172,7 +234,7 @@ fn load_config(path: Option<&Path>) -> Result<Config, ExitCode> {
     }
 }
 
-fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn run(path: Option<&Path>, watch_config: bool, once: bool) -> anyhow::Result<ExitCode> {
     let config = match load_config(path) {
         Ok(config) => config,
         Err(code) => return Ok(code),
@@ -190,19 +252,52 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         .max_blocking_threads(8)
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    let options = RunOptions {
+        once,
+        progress_bar: once && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        ..RunOptions::default()
+    };
+    let report = runtime.block_on(async {
         let (trigger, shutdown) = shutdown::channel();
-        tokio::spawn(forward_signals(trigger));
-        pipeline::run(config, RunOptions::default(), shutdown)
+        let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(forward_signals(trigger, reload_tx.clone()));
+        if let (true, Some(path)) = (watch_config, path) {
+            tokio::spawn(pipeline::watch_config_file(
+                path.to_path_buf(),
+                pipeline::WATCH_INTERVAL,
+                reload_tx,
+                shutdown.clone(),
+            ));
+        }
+        let reloads = ReloadRequests {
+            path: path.map(Path::to_path_buf),
+            requests: reload_rx,
+        };
+        pipeline::run(config, options, shutdown, reloads)
             .await
             .context("the agent stopped with an error")
     })?;
+    if once {
+        let dead_lettered = report.stats.snapshot().dead_lettered;
+        if !report.backfill_complete {
+            eprintln!("error: --once was stopped before everything was delivered; the rest stays in the journal");
+            return Ok(ExitCode::from(1));
+        }
+        if dead_lettered > 0 {
+            eprintln!("error: {dead_lettered} events were refused for good and written to the dead-letter files under data_dir/dead/");
+            return Ok(ExitCode::from(1));
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 /// SIGTERM or SIGINT fire the shutdown; a second one exits at once (state
-/// on disk is consistent at every instant, so this loses nothing).
-async fn forward_signals(trigger: shutdown::ShutdownTrigger) {
+/// on disk is consistent at every instant, so this loses nothing). SIGHUP
+/// asks for a reload.
+async fn forward_signals(
+    trigger: shutdown::ShutdownTrigger,
+    reloads: tokio::sync::mpsc::Sender<ReloadCause>,
+) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
@@ -217,10 +312,11 @@ async fn forward_signals(trigger: shutdown::ShutdownTrigger) {
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
-            // `systemctl reload` sends SIGHUP (ExecReload= in the unit);
-            // unhandled, it would kill the agent. Reload is not there yet.
+            // `systemctl reload` sends SIGHUP (ExecReload= in the unit).
+            // Requests arriving during a reload are coalesced (try_send).
             _ = hup.recv() => {
-                tracing::warn!("SIGHUP: reloading the configuration is not supported yet; restart the agent to apply changes.");
+                tracing::info!("SIGHUP: reloading the configuration.");
+                let _ = reloads.try_send(ReloadCause::Signal);
                 continue;
             }
         }
@@ -410,6 +506,35 @@ fn show_status(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     };
     let report = status::collect(&config).context("cannot read the agent's state")?;
     print!("{report}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tap(path: Option<&Path>, filter: Option<&str>) -> anyhow::Result<ExitCode> {
+    if let Some(filter) = filter {
+        if let Err(error) = auditship::event_filter::FieldFilter::parse(filter) {
+            eprintln!("--filter: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let config = match load_config(path) {
+        Ok(config) => config,
+        Err(code) => return Ok(code),
+    };
+    let Some(admin) = config.admin else {
+        eprintln!("the configuration has no [admin] address; tap needs the agent's admin endpoint (add [admin] address = \"127.0.0.1:8686\")");
+        return Ok(ExitCode::from(2));
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    runtime.block_on(auditship::admin::tap_client::stream_events(
+        &admin.address,
+        filter,
+        &mut out,
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

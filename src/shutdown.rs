@@ -58,6 +58,23 @@ impl Shutdown {
         }
     }
 
+    /// A signal of its own for one component, that also fires when this one
+    /// does: the agent stops everything with the parent, a reload stops one
+    /// component with the returned trigger. The forwarding task ends when
+    /// the parent fires or every handle of the child is dropped.
+    pub fn child(&self) -> (ShutdownTrigger, Shutdown) {
+        let (trigger, child) = channel();
+        let mut parent = self.clone();
+        let forward = trigger.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = parent.recv() => forward.fire(),
+                _ = forward.tx.closed() => {}
+            }
+        });
+        (trigger, child)
+    }
+
     /// A handle that never fires, for tools and tests that run to the end.
     pub fn never() -> Shutdown {
         let (tx, rx) = watch::channel(false);
@@ -85,6 +102,23 @@ mod tests {
             .await
             .unwrap();
         assert!(b.is_requested());
+    }
+
+    #[tokio::test]
+    async fn a_child_fires_with_its_parent_or_alone() {
+        let (parent_trigger, parent) = channel();
+        let (child_trigger, mut child) = parent.child();
+        let (_other_trigger, mut other) = parent.child();
+        child_trigger.fire();
+        tokio::time::timeout(Duration::from_secs(1), child.recv())
+            .await
+            .unwrap();
+        assert!(!parent.is_requested(), "a child never fires its parent");
+        assert!(!other.is_requested(), "nor its siblings");
+        parent_trigger.fire();
+        tokio::time::timeout(Duration::from_secs(1), other.recv())
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

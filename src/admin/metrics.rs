@@ -12,7 +12,7 @@ pub fn render(state: &AdminState) -> String {
     let stats = state.stats.snapshot();
     let journal = state.journal.stats();
     let mut out = Exposition::new();
-    let counters: [(&str, &str, u64); 9] = [
+    let counters: [(&str, &str, u64); 10] = [
         (
             "auditship_events_read_total",
             "Entries read by all sources.",
@@ -57,6 +57,11 @@ pub fn render(state: &AdminState) -> String {
             "auditship_source_dropped_total",
             "Datagrams dropped by a source because the journal could not take them.",
             stats.dropped,
+        ),
+        (
+            "auditship_tap_events_dropped_total",
+            "Events /tap subscribers were too slow to take (the pipeline never waits for them).",
+            stats.tap_dropped,
         ),
     ];
     for (name, help, value) in counters {
@@ -105,6 +110,22 @@ pub fn render(state: &AdminState) -> String {
         out.family(name, Kind::Counter, help)
             .sample(name, &[], value as f64);
     }
+    out.family(
+        "auditship_config_reloads_total",
+        Kind::Counter,
+        "Configuration reloads (SIGHUP, --watch-config), applied or rejected.",
+    );
+    for (result, value) in [
+        ("applied", stats.reloads_applied),
+        ("rejected", stats.reloads_rejected),
+    ] {
+        out.sample(
+            "auditship_config_reloads_total",
+            &[("result", result)],
+            value as f64,
+        );
+    }
+    let sink_ids = state.sink_ids();
     let backlogs = state.journal.backlogs();
     let backlog_of = |sink: &str| {
         backlogs
@@ -118,7 +139,7 @@ pub fn render(state: &AdminState) -> String {
         Kind::Gauge,
         "Journaled events a sink has not delivered yet.",
     );
-    for sink in &state.sinks {
+    for sink in &sink_ids {
         let events = backlog_of(sink).events as f64;
         out.sample("auditship_sink_backlog_events", &[("sink", sink)], events);
     }
@@ -127,7 +148,7 @@ pub fn render(state: &AdminState) -> String {
         Kind::Gauge,
         "Approximate journal bytes a sink has not delivered yet.",
     );
-    for sink in &state.sinks {
+    for sink in &sink_ids {
         let bytes = backlog_of(sink).bytes as f64;
         out.sample("auditship_sink_backlog_bytes", &[("sink", sink)], bytes);
     }
@@ -233,7 +254,7 @@ pub fn status_json(state: &AdminState) -> String {
     let journal = state.journal.stats();
     let backlogs = state.journal.backlogs();
     let sinks: Vec<_> = state
-        .sinks
+        .sink_ids()
         .iter()
         .map(|sink| {
             let backlog = backlogs
@@ -256,6 +277,10 @@ pub fn status_json(state: &AdminState) -> String {
             "delivered": stats.events_written,
             "sink_errors": stats.sink_errors,
             "dead_lettered": stats.dead_lettered,
+        },
+        "reloads": {
+            "applied": stats.reloads_applied,
+            "rejected": stats.reloads_rejected,
         },
         "journal": {
             "bytes": journal.bytes,

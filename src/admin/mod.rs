@@ -8,12 +8,16 @@
 //! - `GET /metrics`: Prometheus text format (see [`metrics`]).
 //! - `GET /status`: a JSON summary for `auditship status`: counters,
 //!   journal, per-sink backlog. Never event content.
+//! - `GET /tap[?filter=EXPR]`: live events as NDJSON, loopback clients
+//!   only (see [`tap`]).
 //!
 //! Anything else is 404; methods other than GET/HEAD are 405. The server
 //! stops with the agent's shutdown signal.
 
 mod metrics;
 pub mod prometheus;
+pub mod tap;
+pub mod tap_client;
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +25,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{Either, Full};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -34,11 +38,18 @@ use crate::shutdown::Shutdown;
 pub struct AdminState {
     pub stats: PipelineStats,
     pub journal: Journal,
-    /// Configured sink ids, in file order.
-    pub sinks: Vec<String>,
+    /// Running sink ids; a reload replaces the list.
+    pub sinks: Arc<std::sync::RwLock<Vec<String>>>,
     /// Set once everything started; cleared when stopping.
     pub ready: Arc<AtomicBool>,
     pub started: Instant,
+}
+
+impl AdminState {
+    /// The running sink ids, now.
+    pub fn sink_ids(&self) -> Vec<String> {
+        self.sinks.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// Binds the admin address; the error names it and what to do.
@@ -64,10 +75,10 @@ pub async fn start(
 /// Serves until `shutdown` fires.
 pub async fn serve(listener: TcpListener, state: Arc<AdminState>, mut shutdown: Shutdown) {
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = shutdown.recv() => return,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     tracing::debug!(%error, "admin accept failed");
                     continue;
@@ -75,16 +86,38 @@ pub async fn serve(listener: TcpListener, state: Arc<AdminState>, mut shutdown: 
             },
         };
         let state = state.clone();
+        let stop = shutdown.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let state = state.clone();
-                async move { Ok::<_, Infallible>(route(&request, &state)) }
+                let stop = stop.clone();
+                async move { Ok::<_, Infallible>(respond(&request, peer, &state, stop)) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
     }
+}
+
+/// `/tap` streams; every other path answers at once.
+fn respond<B>(
+    request: &Request<B>,
+    peer: std::net::SocketAddr,
+    state: &AdminState,
+    shutdown: Shutdown,
+) -> Response<Either<Full<Bytes>, tap::TapBody>> {
+    if request.method() == Method::GET && request.uri().path() == "/tap" {
+        return match tap::respond(request.uri().query(), peer, state, shutdown) {
+            Ok(response) => response.map(Either::Right),
+            Err((status, reason)) => {
+                let mut response = text(status, "");
+                *response.body_mut() = Full::new(Bytes::from(reason));
+                response.map(Either::Left)
+            }
+        };
+    }
+    route(request, state).map(Either::Left)
 }
 
 fn route<B>(request: &Request<B>, state: &AdminState) -> Response<Full<Bytes>> {
@@ -120,7 +153,7 @@ fn route<B>(request: &Request<B>, state: &AdminState) -> Response<Full<Bytes>> {
         }
         _ => text(
             StatusCode::NOT_FOUND,
-            "not found; try /health, /ready, /metrics or /status\n",
+            "not found; try /health, /ready, /metrics, /status or /tap\n",
         ),
     }
 }

@@ -33,6 +33,8 @@ async fn health_ready_metrics_and_status_report_the_running_pipeline() {
     crate::journal::fixtures::append(&journal, 5, 100).await;
     let mut cursor = journal.open_cursor("out").unwrap();
     let stats = PipelineStats::default();
+    stats.record_reload(true);
+    stats.record_reload(false);
     stats.record_read(5, 500, 1);
     stats.record_journaled(5);
     let sink = stats.sink("out");
@@ -42,7 +44,10 @@ async fn health_ready_metrics_and_status_report_the_running_pipeline() {
     let state = Arc::new(AdminState {
         stats: stats.clone(),
         journal: journal.clone(),
-        sinks: vec!["out".into(), "with \"quote".into()],
+        sinks: Arc::new(std::sync::RwLock::new(vec![
+            "out".into(),
+            "with \"quote".into(),
+        ])),
         ready: ready.clone(),
         started: Instant::now(),
     });
@@ -78,6 +83,8 @@ async fn health_ready_metrics_and_status_report_the_running_pipeline() {
         "auditship_sink_request_duration_seconds_count{sink=\"out\"} 1",
         "auditship_sink_request_duration_seconds_bucket{sink=\"out\",le=\"+Inf\"} 1",
         "auditship_sink_in_flight{sink=\"out\"} 0",
+        "auditship_config_reloads_total{result=\"applied\"} 1",
+        "auditship_config_reloads_total{result=\"rejected\"} 1",
     ] {
         assert!(
             metrics.lines().any(|l| l == line),
@@ -91,6 +98,7 @@ async fn health_ready_metrics_and_status_report_the_running_pipeline() {
     assert_eq!(status["sinks"][0]["id"], "out");
     assert_eq!(status["sinks"][0]["backlog_events"], 3);
     assert_eq!(status["ready"], true);
+    assert_eq!(status["reloads"]["rejected"], 1);
 
     trigger.fire();
     server.await.unwrap();
@@ -105,4 +113,79 @@ async fn a_taken_address_is_refused_with_what_to_do() {
         error.contains(&address) && error.contains("choose another port"),
         "{error}"
     );
+}
+
+/// Appends `count` pipeline records of source `app` whose event JSON is
+/// about `size` bytes, `{"action":"a.N",...}`.
+async fn append_events(journal: &Journal, from: usize, count: usize, size: usize) {
+    journal
+        .append(Box::new(move |writer| {
+            for i in from..from + count {
+                writer.push_with(|_, out| {
+                    crate::pipeline::journal_record::write_header("app", None, out);
+                    let pad = "x".repeat(size);
+                    out.extend_from_slice(
+                        format!("{{\"action\":\"a.{}\",\"pad\":\"{pad}\"}}", i % 2).as_bytes(),
+                    );
+                });
+            }
+        }))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tap_that_does_not_read_loses_events_but_never_holds_the_journal_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (journal, _) = Journal::open(
+        &tmp.path().join("journal"),
+        &tmp.path().join("quarantine"),
+        JournalOptions::default(),
+    )
+    .unwrap();
+    let stats = PipelineStats::default();
+    let state = Arc::new(AdminState {
+        stats: stats.clone(),
+        journal: journal.clone(),
+        sinks: Arc::default(),
+        ready: Arc::new(AtomicBool::new(true)),
+        started: Instant::now(),
+    });
+    let listener = bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (trigger, stop) = shutdown::channel();
+    let server = tokio::spawn(serve(listener, state, stop));
+
+    // A subscriber that never reads its response.
+    let mut idle = tokio::net::TcpStream::connect(address).await.unwrap();
+    idle.write_all(b"GET /tap?filter=action%20%3D%3D%20%22a.1%22 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // 40 MB of matching events: far more than the queue and socket buffers.
+    let appended = async {
+        for round in 0..40 {
+            append_events(&journal, round * 2000, 2000, 1000).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), appended)
+        .await
+        .expect("appends never wait for a tap");
+    let dropped = || stats.snapshot().tap_dropped;
+    for _ in 0..200 {
+        if dropped() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(dropped() > 0, "a full subscriber queue drops and counts");
+    assert!(dropped() <= 40_000);
+
+    // A bad filter is refused with the reason.
+    let (status, body) = get(address, "GET /tap?filter=action%20%3D%20x").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("=="), "{body}");
+    drop(idle);
+    trigger.fire();
+    server.await.unwrap();
 }

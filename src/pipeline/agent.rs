@@ -9,20 +9,24 @@
 //! journal, then acknowledge it (checkpoints saved); then sinks drain what
 //! is readable within `drain_timeout`; then the journal closes. Anything not
 //! delivered stays in the journal for the next start.
+//!
+//! While running, a reload request re-reads the configuration and starts,
+//! stops or replaces only the sources and sinks that changed
+//! ([`reloader`], [`RunningComponents`]).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use super::backfill;
 use super::checkpointer::Checkpointer;
 use super::data_dir;
-use super::file_source::{FileSourceTask, JournaledPositions};
 use super::journal_record;
-use super::sink_runner::SinkTask;
-use super::socket_source::SocketSourceTask;
-use super::source_task::SourceTask;
+use super::journaled_positions::{journaled_positions, TAIL_SCAN_RECORDS};
+use super::reloader::{self, ReloadRequests};
+use super::running_components::RunningComponents;
 use super::stats::PipelineStats;
+use super::summary_log;
 use super::PipelineError;
 use crate::config::{Config, SourceKind};
 use crate::journal::{Journal, JournalOptions};
@@ -35,6 +39,20 @@ pub struct RunOptions {
     pub summary_interval: Option<Duration>,
     /// Longest time sinks may keep draining after the stop signal.
     pub drain_timeout: Duration,
+    /// `--once`: read file sources to their end, deliver, stop (see
+    /// [`backfill`]).
+    pub once: bool,
+    /// With `once`: draw a progress bar on stderr (a TTY).
+    pub progress_bar: bool,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct RunReport {
+    pub stats: PipelineStats,
+    /// `--once`: every event read was delivered (or dead-lettered) before
+    /// the stop; false when a stop signal came first.
+    pub backfill_complete: bool,
 }
 
 impl Default for RunOptions {
@@ -42,16 +60,20 @@ impl Default for RunOptions {
         RunOptions {
             summary_interval: Some(Duration::from_secs(5)),
             drain_timeout: Duration::from_secs(5),
+            once: false,
+            progress_bar: false,
         }
     }
 }
 
-/// Runs the agent described by `config` until `shutdown` fires.
+/// Runs the agent described by `config` until `shutdown` fires, applying
+/// the configuration again at each of `reloads` (see [`reloader`]).
 pub async fn run(
     config: Config,
     options: RunOptions,
-    mut shutdown: Shutdown,
-) -> Result<PipelineStats, PipelineError> {
+    shutdown: Shutdown,
+    reloads: ReloadRequests,
+) -> Result<RunReport, PipelineError> {
     let data_dir = config.data_dir.clone();
     data_dir::create_private_dir(&data_dir)?;
     data_dir::ensure_not_writable_by_others(&data_dir)?;
@@ -77,9 +99,30 @@ pub async fn run(
         tracing::info!(sink = %released, "Released the journal cursor of a sink no longer configured.");
     }
 
+    let stats = PipelineStats::default();
+    let (sink_stop, sink_shutdown) = shutdown::channel();
+    let mut config = config;
+    if options.once {
+        config.sources.retain(|source| {
+            let file = matches!(source.kind, SourceKind::File(_));
+            if !file {
+                tracing::warn!(source = %source.id, "--once reads file sources only; this socket source is not started.");
+            }
+            file
+        });
+    }
+    let sink_shutdown_for_alerts = sink_shutdown.clone();
+    let mut components = RunningComponents::new(
+        &config,
+        options.once,
+        journal.clone(),
+        stats.clone(),
+        shutdown.clone(),
+        sink_shutdown,
+    );
     let mut sinks = Vec::with_capacity(config.sinks.len());
     for sink in &config.sinks {
-        sinks.push(SinkTask::build(sink, &journal, data_dir.clone())?);
+        sinks.push(components.build_sink(sink)?);
     }
     let mut journaled = {
         let journal = journal.clone();
@@ -87,49 +130,29 @@ pub async fn run(
             .await
             .unwrap_or_default()
     };
-    let mut sources = Vec::with_capacity(config.sources.len());
-    for source in &config.sources {
-        match &source.kind {
-            SourceKind::File(file) => {
-                sources.push(SourceTask::File(Box::new(FileSourceTask::build(
-                    &source.id,
-                    file,
-                    &config.host,
-                    data_dir
-                        .join("checkpoints")
-                        .join(format!("{}.json", source.id)),
-                    journaled.remove(&source.id).unwrap_or_default(),
-                    config.journal.max_bytes,
-                )?)))
-            }
-            other => sources.push(SourceTask::Socket(Box::new(SocketSourceTask::build(
-                &source.id,
-                other,
-                &config.host,
-            )?))),
-        }
-    }
-
-    // Alerting: rules compiled, outbox opened, channel clients built (a
-    // bad channel refuses the start like a bad sink).
-    let alerts = crate::alerts::AlertService::build(&config)?;
-    let (alert_service, alert_tap) = match alerts {
+    let (alert_service, alert_tap) = match crate::alerts::AlertService::build(&config)? {
         Some((service, tap)) => (Some(service), Some(tap)),
         None => (None, None),
     };
-    let sources: Vec<SourceTask> = sources
-        .into_iter()
-        .map(|task| task.with_alerts(alert_tap.clone()))
-        .collect();
-    drop(alert_tap);
+    components.set_alerts(alert_tap);
+    let mut sources = Vec::with_capacity(config.sources.len());
+    for source in &config.sources {
+        let journaled = journaled.remove(&source.id).unwrap_or_default();
+        sources.push(components.build_source(source, journaled)?);
+    }
 
-    let stats = PipelineStats::default();
+    // Alerting: rules compiled, outbox opened, channel clients built (a
+    // bad channel refuses the start like a bad sink). Built before the
+    // sources, which hand it their events.
     let ready = Arc::new(AtomicBool::new(false));
+    let admin_sinks = Arc::new(RwLock::new(
+        config.sinks.iter().map(|s| s.id.clone()).collect(),
+    ));
     if let Some(admin) = &config.admin {
         let state = crate::admin::AdminState {
             stats: stats.clone(),
             journal: journal.clone(),
-            sinks: config.sinks.iter().map(|s| s.id.clone()).collect(),
+            sinks: admin_sinks.clone(),
             ready: ready.clone(),
             started: Instant::now(),
         };
@@ -137,17 +160,14 @@ pub async fn run(
             .await
             .map_err(|reason| PipelineError::Admin { reason })?;
     }
-    let (sink_stop, sink_shutdown) = shutdown::channel();
-    let sink_handles: Vec<_> = sinks
-        .into_iter()
-        .map(|task| tokio::spawn(task.run(stats.clone(), sink_shutdown.clone())))
-        .collect();
     let alert_handle = alert_service
-        .map(|service| tokio::spawn(service.run(journal.clone(), sink_shutdown.clone())));
-    let source_handles: Vec<_> = sources
-        .into_iter()
-        .map(|task| tokio::spawn(task.run(journal.clone(), stats.clone(), shutdown.clone())))
-        .collect();
+        .map(|service| tokio::spawn(service.run(journal.clone(), sink_shutdown_for_alerts.clone())));
+    for (sink, task) in config.sinks.iter().zip(sinks) {
+        components.spawn_sink(sink.clone(), task);
+    }
+    for (source, task) in config.sources.iter().zip(sources) {
+        components.spawn_source(source.clone(), task);
+    }
     let (checkpoint_stop, checkpoint_shutdown) = shutdown::channel();
     let checkpointer = Checkpointer::new(signer, &config.host, &config.integrity, &journal);
     let checkpointer = tokio::spawn(checkpointer.run(journal.clone(), checkpoint_shutdown));
@@ -167,37 +187,39 @@ pub async fn run(
     ));
     let _watchdog = notifier.spawn_watchdog(shutdown.clone());
 
-    let summary = options.summary_interval.map(|every| {
-        let stats = stats.clone();
-        let notifier = notifier.clone();
-        let mut stop = shutdown.clone();
-        tokio::spawn(async move {
-            let mut previous = stats.snapshot();
-            let mut at = Instant::now();
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = stop.recv() => return,
-                }
-                let now = stats.snapshot();
-                let line = now.summary_line(&previous, at.elapsed().as_secs_f64());
-                notifier.status(&line);
-                tracing::info!("{line}");
-                previous = now;
-                at = Instant::now();
-            }
-        })
-    });
+    let summary = options
+        .summary_interval
+        .map(|every| summary_log::spawn(stats.clone(), notifier.clone(), every, shutdown.clone()));
 
-    shutdown.recv().await;
+    let mut checkpointer = Some(checkpointer);
+    let backfill_complete = if options.once {
+        let checkpoint = (checkpoint_stop.clone(), &mut checkpointer);
+        backfill::run_to_end(
+            &mut components,
+            &journal,
+            &stats,
+            options.progress_bar,
+            checkpoint,
+            shutdown.clone(),
+        )
+        .await
+    } else {
+        let running = config;
+        reloader::serve(
+            reloads,
+            running,
+            &mut components,
+            &stats,
+            &admin_sinks,
+            shutdown.clone(),
+        )
+        .await;
+        false
+    };
     ready.store(false, Ordering::Relaxed);
     notifier.stopping("Stopping: draining sinks.");
     tracing::info!("Stopping: sources first, then sinks drain, then the journal closes.");
-    let sources_done = async {
-        for handle in source_handles {
-            let _ = handle.await;
-        }
-    };
+    let sources_done = components.wait_sources();
     // A source blocked on a full journal (sinks down) cannot finish its
     // last append; it is abandoned here and its unacknowledged lines are
     // read again at the next start.
@@ -210,13 +232,11 @@ pub async fn run(
     // The final checkpoint signs the trail through the sources' last event,
     // and is journaled before sinks drain so that they deliver it too.
     checkpoint_stop.fire();
-    let _ = tokio::time::timeout(options.drain_timeout, checkpointer).await;
+    if let Some(checkpointer) = checkpointer {
+        let _ = tokio::time::timeout(options.drain_timeout, checkpointer).await;
+    }
     sink_stop.fire();
-    let drain = async {
-        for handle in sink_handles {
-            let _ = handle.await;
-        }
-    };
+    let drain = components.wait_sinks();
     if tokio::time::timeout(options.drain_timeout, drain)
         .await
         .is_err()
@@ -250,41 +270,8 @@ pub async fn run(
         "Stopped: {}.",
         last.totals_line()
     );
-    Ok(stats)
-}
-
-/// How many of the journal's newest records are scanned at start for file
-/// positions. A checkpoint file lags the journal by at most the appends
-/// since its last save (about a second of input), so this covers every
-/// crash but a power loss during a very fast burst — which then repeats
-/// lines, never loses them.
-const TAIL_SCAN_RECORDS: u64 = 256 * 1024;
-
-/// For each source, how far each of its files already reached the journal:
-/// read from the headers of the newest records (see `journal_record`).
-fn journaled_positions(journal: &Journal, window: u64) -> HashMap<String, JournaledPositions> {
-    let mut positions: HashMap<String, JournaledPositions> = HashMap::new();
-    let from = journal.stats().next_seq.saturating_sub(window).max(1);
-    let mut reader = journal.reader_from(from);
-    loop {
-        let records = match reader.read_batch(4096, 4 * 1024 * 1024) {
-            Ok(records) if !records.is_empty() => records,
-            Ok(_) => break,
-            Err(error) => {
-                tracing::warn!(%error, "Could not scan the journal for file positions; lines since the last checkpoint may be journaled twice.");
-                break;
-            }
-        };
-        for record in &records {
-            let Some(view) = journal_record::decode(&record.payload) else {
-                continue;
-            };
-            if let Some(position) = view.position {
-                let files = positions.entry(view.source_id.to_string()).or_default();
-                let end = files.entry(position.file_id.to_string()).or_insert(0);
-                *end = (*end).max(position.end_offset);
-            }
-        }
-    }
-    positions
+    Ok(RunReport {
+        stats,
+        backfill_complete,
+    })
 }

@@ -93,6 +93,7 @@ impl FileSourceTask {
         checkpoint_path: PathBuf,
         journaled: JournaledPositions,
         journal_max_bytes: u64,
+        stop_at_end: bool,
     ) -> Result<FileSourceTask, PipelineError> {
         // One append must fit the journal's budget comfortably, or a small
         // journal would be overrun by a single (always admitted) write.
@@ -111,7 +112,18 @@ impl FileSourceTask {
             poll_interval: config.poll_interval,
             glob_interval: config.glob_interval,
             max_batch_bytes: max_append_bytes.min(256 * 1024),
+            stop_at_end,
             ..TailerOptions::default()
+        };
+        // A backfill ships a last line without `\n` at once instead of
+        // waiting for the writer to finish it.
+        let options = if stop_at_end {
+            TailerOptions {
+                flush_partial_after: std::time::Duration::ZERO,
+                ..options
+            }
+        } else {
+            options
         };
         let (tailer, checkpoints) =
             FileTailer::new(id, options, checkpoint_path).map_err(|e| PipelineError::Source {

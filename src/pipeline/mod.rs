@@ -7,9 +7,12 @@
 
 mod agent;
 mod auditd_grouping;
+mod backfill;
+mod backfill_progress;
 pub(crate) mod backoff;
 mod batch_delivery;
 mod checkpointer;
+mod config_watch;
 mod data_dir;
 mod dead_letter;
 pub(crate) mod encoded_event;
@@ -18,18 +21,25 @@ mod event_rate;
 mod file_source;
 mod in_order_commits;
 pub mod journal_record;
+mod journaled_positions;
 mod refused_events;
+mod reload;
+mod reloader;
+mod running_components;
 pub mod signing_key;
 mod sink_runner;
 mod sink_stats;
 mod socket_source;
 mod source_task;
 mod stats;
+mod summary_log;
 
-pub use agent::{run, RunOptions};
+pub use agent::{run, RunOptions, RunReport};
 pub use backoff::Backoff;
+pub use config_watch::{watch_config_file, WATCH_INTERVAL};
 pub use encoded_event::EncodedEvent;
 pub use in_order_commits::{BatchTicket, InOrderCommits};
+pub use reloader::{ReloadCause, ReloadRequests};
 pub use sink_stats::{LatencySnapshot, SinkStats, SinkStatsSnapshot, LATENCY_BUCKETS_MS};
 pub use stats::{PipelineStats, StatsSnapshot};
 

@@ -27,6 +27,11 @@
 //! records are readable (the agent bounds this with a deadline); a batch
 //! that fails then is abandoned, reading stops, the other slots finish, and
 //! the runner returns. Whatever is left stays in the journal.
+//!
+//! Halt (a reload removes or changes the sink): no further reads, the
+//! batches in flight finish (a failing one is abandoned, as at shutdown),
+//! the cursor commits through them, and the runner returns — without
+//! draining the backlog, which the changed sink resumes from its cursor.
 
 use std::collections::HashSet;
 use std::num::NonZeroU32;
@@ -100,7 +105,10 @@ impl SinkTask {
         })
     }
 
-    pub async fn run(self, stats: PipelineStats, shutdown: Shutdown) {
+    /// Delivers until `shutdown` (then drains what is readable) or `halt`
+    /// (then stops after the batches in flight). Whoever fires `halt` fires
+    /// `shutdown` after it, so that retrying batches are abandoned.
+    pub async fn run(self, stats: PipelineStats, shutdown: Shutdown, halt: Shutdown) {
         let mut idle = vec![self.sink];
         while idle.len() < self.delivery.concurrency.max(1) {
             match idle[0].fork() {
@@ -139,7 +147,7 @@ impl SinkTask {
             workers: JoinSet::new(),
             read_backoff: Backoff::from_config(&self.delivery.retry),
         };
-        runner.run(shutdown).await;
+        runner.run(shutdown, halt).await;
     }
 }
 
@@ -172,13 +180,14 @@ struct Runner {
 }
 
 impl Runner {
-    async fn run(mut self, mut shutdown: Shutdown) {
+    async fn run(mut self, mut shutdown: Shutdown, mut halt: Shutdown) {
         let id = self.context.id.clone();
         // No more reads: stopping, or a batch was abandoned.
         let mut draining = false;
         let mut read_failed = false;
         loop {
             self.commit_ready();
+            draining |= halt.is_requested();
             if self.workers.is_empty() {
                 if draining {
                     return;
@@ -222,6 +231,7 @@ impl Runner {
                         continue;
                     }
                     _ = self.cursor.wait_readable(), if may_read => readable = true,
+                    _ = halt.recv(), if !draining => draining = true,
                     _ = shutdown.recv(), if !shutdown.is_requested() => {}
                     else => draining = true,
                 }

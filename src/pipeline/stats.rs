@@ -28,6 +28,9 @@ struct Counters {
     dead_lettered: AtomicU64,
     refused: AtomicU64,
     dropped: AtomicU64,
+    reloads_applied: AtomicU64,
+    reloads_rejected: AtomicU64,
+    tap_dropped: AtomicU64,
     /// One entry per sink, in the order the sinks started.
     sinks: Mutex<Vec<SinkStats>>,
 }
@@ -46,6 +49,11 @@ pub struct StatsSnapshot {
     pub refused: u64,
     /// Datagrams received but not stored (journal full).
     pub dropped: u64,
+    /// Configuration reloads applied / rejected since start.
+    pub reloads_applied: u64,
+    pub reloads_rejected: u64,
+    /// Events `/tap` subscribers were too slow to take.
+    pub tap_dropped: u64,
 }
 
 impl PipelineStats {
@@ -97,6 +105,29 @@ impl PipelineStats {
         stats
     }
 
+    /// Drops the metrics of a sink a reload removed, so `/metrics` stops
+    /// reporting it.
+    pub fn forget_sink(&self, id: &str) {
+        let mut sinks = self.inner.sinks.lock().unwrap_or_else(|e| e.into_inner());
+        sinks.retain(|s| s.id() != id);
+    }
+
+    /// Counts a configuration reload: applied, or rejected (invalid file,
+    /// or a component that could not start).
+    pub fn record_reload(&self, applied: bool) {
+        let counter = if applied {
+            &self.inner.reloads_applied
+        } else {
+            &self.inner.reloads_rejected
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts events a `/tap` subscriber was too slow to take.
+    pub fn record_tap_dropped(&self, events: u64) {
+        self.inner.tap_dropped.fetch_add(events, Ordering::Relaxed);
+    }
+
     /// Every sink's metrics, in the order the sinks started.
     pub fn sink_snapshots(&self) -> Vec<SinkStatsSnapshot> {
         let sinks = self.inner.sinks.lock().unwrap_or_else(|e| e.into_inner());
@@ -115,6 +146,9 @@ impl PipelineStats {
             dead_lettered: c.dead_lettered.load(Ordering::Relaxed),
             refused: c.refused.load(Ordering::Relaxed),
             dropped: c.dropped.load(Ordering::Relaxed),
+            reloads_applied: c.reloads_applied.load(Ordering::Relaxed),
+            reloads_rejected: c.reloads_rejected.load(Ordering::Relaxed),
+            tap_dropped: c.tap_dropped.load(Ordering::Relaxed),
         }
     }
 }

@@ -111,7 +111,7 @@ fn parse_prints_one_normalized_event_per_entry() {
 
 #[test]
 fn help_is_useful_for_every_command() {
-    for cmd in ["run", "validate", "parse", "status"] {
+    for cmd in ["run", "validate", "parse", "status", "tap"] {
         let (code, out, _) = run_cli(&[cmd, "--help"], None);
         assert_eq!(code, 0);
         assert!(out.contains("Usage: auditship"), "{cmd}: {out}");

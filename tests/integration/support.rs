@@ -172,13 +172,22 @@ pub struct Agent {
 
 impl Agent {
     pub fn start(ws: &Workspace, config: &Path) -> Agent {
+        Agent::start_with(ws, config, &[])
+    }
+
+    /// Like [`Agent::start`], with more `run` arguments.
+    pub fn start_with(ws: &Workspace, config: &Path, run_args: &[&str]) -> Agent {
         let stderr_path = ws.path(&format!(
             "agent-{}.log",
             Instant::now().elapsed().as_nanos() + rand_suffix()
         ));
         let stderr = std::fs::File::create(&stderr_path).unwrap();
+        // Text logs: tests read fields as `key=value` (`agent_logs.rs`
+        // covers the JSON format).
         let child = Command::new(bin())
-            .args(["run", "-c"])
+            .args(["--log-format", "text", "run"])
+            .args(run_args)
+            .arg("-c")
             .arg(config)
             .env("RUST_LOG", "auditship=info")
             .stdout(Stdio::null())

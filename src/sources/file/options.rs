@@ -53,6 +53,10 @@ pub struct TailerOptions {
     /// How often acknowledged offsets are written to the checkpoint file
     /// (only when they changed).
     pub checkpoint_interval: Duration,
+    /// Backfill (`auditship run --once`): stop once every file found has
+    /// been read to its end (a last line without `\n` included) and handed
+    /// over, instead of waiting for more.
+    pub stop_at_end: bool,
 }
 
 impl Default for TailerOptions {
@@ -75,6 +79,7 @@ impl Default for TailerOptions {
             forget_after: Duration::from_secs(24 * 3600),
             max_checkpoints: 10_000,
             checkpoint_interval: Duration::from_secs(1),
+            stop_at_end: false,
         }
     }
 }

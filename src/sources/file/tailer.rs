@@ -64,6 +64,9 @@
 //! the globs is not followed; lines written to it after the rename are not
 //! read.
 //!
+//! Backfill (`stop_at_end`): the loop ends after a pass that read nothing
+//! while no batch, partial line or identity decision is outstanding.
+//!
 //! A last line without `\n` is emitted once the file has been quiet for
 //! `flush_partial_after` (and is still the same file), after which appended
 //! bytes start a new line: losing the final line of an application that
@@ -272,6 +275,10 @@ impl FileTailer {
                     }
                 }
             }
+            if self.opts.stop_at_end && !progressed && self.read_to_end() {
+                tracing::debug!("Every file is read to its end; stopping (--once).");
+                break;
+            }
             self.close_idle_files(Instant::now());
             if Instant::now() >= next_persist {
                 self.save_checkpoints();
@@ -304,6 +311,16 @@ impl FileTailer {
         }
         self.refresh_checkpoint_book();
         self.checkpoints.persist()
+    }
+
+    /// True when nothing waits to be handed over and no decision or
+    /// partial line is outstanding: a pass that read nothing then means
+    /// every file is at its end.
+    fn read_to_end(&self) -> bool {
+        self.pending.is_none()
+            && self.batch.is_empty()
+            && self.deferred.is_empty()
+            && self.files.values().all(|f| !f.framer.has_partial())
     }
 
     // ---- discovery and identity ------------------------------------------

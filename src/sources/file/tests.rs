@@ -223,6 +223,43 @@ async fn crlf_is_stripped_and_partial_line_waits_then_is_flushed_once() {
 }
 
 #[tokio::test]
+async fn stop_at_end_reads_every_file_to_its_end_then_returns_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    append(&dir.path().join("a.log"), b"a1\na2\n");
+    append(&dir.path().join("b.log"), b"b1\nb-partial");
+    let opts = TailerOptions {
+        stop_at_end: true,
+        flush_partial_after: Duration::ZERO,
+        ..options(dir.path())
+    };
+    // A channel of one batch: the end is only declared once every batch
+    // was handed over, not while one waits for room.
+    let mut t = start_with_capacity(opts, &dir.path().join("cp.json"), 1);
+    let mut received = Vec::new();
+    let mut rx = std::mem::replace(&mut t.rx, mpsc::channel(1).1);
+    let collected = tokio::time::timeout(PATIENCE, async {
+        while let Some(batch) = rx.recv().await {
+            t.checkpoints.ack(&batch.file, batch.end_offset);
+            received.extend(batch.lines.into_iter().map(|l| l.bytes));
+        }
+    });
+    collected
+        .await
+        .expect("the tailer stops and closes its channel");
+    tokio::time::timeout(Duration::from_secs(5), t.task)
+        .await
+        .expect("returned")
+        .unwrap()
+        .expect("ends cleanly");
+    let mut texts: Vec<String> = received
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    texts.sort();
+    assert_eq!(texts, ["a1", "a2", "b-partial", "b1"]);
+}
+
+#[tokio::test]
 async fn empty_file_sends_nothing_until_lines_arrive() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
