@@ -12,8 +12,8 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
-pub mod chain;
 pub mod alerts;
+pub mod chain;
 pub mod config;
 pub mod event;
 pub mod event_filter;

@@ -153,6 +153,9 @@ pub fn render(state: &AdminState) -> String {
         out.sample("auditship_sink_backlog_bytes", &[("sink", sink)], bytes);
     }
     render_sinks(state, &mut out);
+    if let Some(alerts) = &state.alerts {
+        super::alert_metrics::render(alerts, &mut out);
+    }
     out.family(
         "auditship_uptime_seconds",
         Kind::Gauge,

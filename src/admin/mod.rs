@@ -14,6 +14,7 @@
 //! Anything else is 404; methods other than GET/HEAD are 405. The server
 //! stops with the agent's shutdown signal.
 
+mod alert_metrics;
 mod metrics;
 pub mod prometheus;
 pub mod tap;
@@ -43,6 +44,8 @@ pub struct AdminState {
     /// Set once everything started; cleared when stopping.
     pub ready: Arc<AtomicBool>,
     pub started: Instant,
+    /// Alerting's counters, when alerts or channels are configured.
+    pub alerts: Option<Arc<crate::alerts::stats::AlertStats>>,
 }
 
 impl AdminState {

@@ -50,6 +50,7 @@ async fn health_ready_metrics_and_status_report_the_running_pipeline() {
         ])),
         ready: ready.clone(),
         started: Instant::now(),
+        alerts: None,
     });
     let listener = bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -150,6 +151,7 @@ async fn a_tap_that_does_not_read_loses_events_but_never_holds_the_journal_back(
         sinks: Arc::default(),
         ready: Arc::new(AtomicBool::new(true)),
         started: Instant::now(),
+        alerts: None,
     });
     let listener = bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

@@ -15,7 +15,6 @@ use std::time::{Duration, SystemTime};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use super::channels;
 use super::notification::{Notification, OutboxRecord};
 use super::sender::{Attempt, ChannelSender};
 use crate::config::ChannelConfig;
@@ -156,9 +155,8 @@ impl ChannelDelivery {
                 _ = shutdown.recv() => return Handled::Stopped,
             }
             attempts += 1;
-            let request = channels::request(&self.config.kind, n, now_ms() / 1000);
             let attempt = tokio::select! {
-                attempt = self.sender.post(request) => attempt,
+                attempt = self.sender.send(&self.config.kind, n, now_ms() / 1000) => attempt,
                 // Not committed: sent again at the next start.
                 _ = shutdown.recv() => return Handled::Stopped,
             };

@@ -10,9 +10,10 @@
 //! parse worker ── RuleSet::evaluate (expr, event_fields, template) ──► RuleHit
 //!     │ (after the event is journaled; try_send: a full queue is counted, never waited on)
 //!     ▼
-//! AlertService task ── AlertEngine (threshold windows, cooldown) ──► Notification
+//! AlertService task ── AlertEngine (threshold windows, cooldown, digest) ──► Notification
+//!     │   (schedule: business hours pick `channels` or `off_hours_channels`)
 //!     ├─► Outbox::append (data_dir/outbox, a second Journal) ─► one delivery loop per channel
-//!     │        (rate limit → channels::request → sender::post → back-off; cursor commit)
+//!     │        (rate limit → sender::send: HTTP POST or SMTP → back-off; cursor commit)
 //!     └─► an `alert.fire` audit event appended to the main journal
 //! ```
 //!
@@ -22,7 +23,8 @@
 //! 2xx and the cursor commit repeats it; receivers dedup on `dedup_key`).
 
 pub mod channels;
-mod delivery;
+pub mod delivery;
+pub mod digest;
 pub mod engine;
 pub mod event_fields;
 pub mod expr;
@@ -31,13 +33,21 @@ pub mod notification;
 mod outbox;
 mod recorder;
 pub mod rule;
+pub mod schedule;
 mod sender;
 mod service;
+mod smtp;
+pub mod stats;
 pub mod template;
+pub mod timezone;
 pub mod window;
 
 #[cfg(test)]
+mod digest_tests;
+#[cfg(test)]
 mod fast_path_tests;
+#[cfg(test)]
+mod schedule_tests;
 #[cfg(test)]
 mod semantics_tests;
 #[cfg(test)]

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::digest::DigestSummary;
+
 /// One alert to deliver.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notification {
@@ -38,6 +40,10 @@ pub struct Notification {
     pub event: serde_json::Value,
     /// `agent.host` of the agent that fired it.
     pub host: String,
+    /// Set on a `digest` rule's summary (then `count` is its events and
+    /// `event` the last of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<DigestSummary>,
 }
 
 /// One outbox record: a notification for one channel.

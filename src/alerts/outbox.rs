@@ -60,6 +60,10 @@ impl Outbox {
 
     /// Appends `records` durably (resolves after fsync).
     pub async fn append(&self, records: Vec<OutboxRecord>) -> Result<(), JournalError> {
+        if records.is_empty() {
+            // A schedule routed it to no channel: only `alert.fire` is kept.
+            return Ok(());
+        }
         let encoded: Vec<Vec<u8>> = records
             .iter()
             .map(|r| serde_json::to_vec(r).expect("an outbox record serializes"))

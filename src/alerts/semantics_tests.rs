@@ -181,6 +181,8 @@ fn rule(case: &Case) -> AlertConfig {
         title: None,
         message: None,
         runbook: None,
+        digest: None,
+        schedule: None,
     }
 }
 
@@ -196,7 +198,7 @@ fn rule_semantics_table() {
             let mut hits = Vec::new();
             rules.evaluate(&event(action, actor, *failed), &source, &mut hits);
             for hit in hits {
-                if let Some(n) = engine.observe(hit, *at) {
+                if let Some(n) = engine.observe(hit, *at).map(|e| e.notification) {
                     fired.push((index, n.count, n.suppressed, n.dedup_key));
                 }
             }
@@ -227,6 +229,7 @@ fn a_notification_carries_templates_severity_runbook_and_the_event() {
     let n = hits
         .into_iter()
         .filter_map(|h| engine.observe(h, 1_000))
+        .map(|e| e.notification)
         .next()
         .unwrap();
     assert_eq!(n.title, "u9 failed user.login");

@@ -1,5 +1,8 @@
-//! One channel's HTTP client and one POST, classified.
+//! One channel's client and one delivery attempt, classified: an HTTP POST
+//! for webhook-style channels, an SMTP transaction for `email`
+//! (classified in `smtp`).
 //!
+//! HTTP:
 //! - 2xx: delivered.
 //! - 400, 413, 422: the channel will never take this payload: dropped,
 //!   logged as an error by the caller (data at risk).
@@ -16,8 +19,10 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Uri};
 
-use super::channels::OutgoingRequest;
-use crate::config::ChannelConfig;
+use super::channels::{self, OutgoingRequest};
+use super::notification::Notification;
+use super::smtp::EmailSender;
+use crate::config::{ChannelConfig, ChannelKind};
 use crate::sinks::http::client::{build_client, HttpClient};
 use crate::sinks::http::{error_chain, parse_retry_after, read_prefix};
 
@@ -45,17 +50,69 @@ pub enum SenderError {
 }
 
 /// The client of one channel, built once.
-pub struct ChannelSender {
+pub enum ChannelSender {
+    Http(Box<HttpSender>),
+    Email(Box<EmailSender>),
+}
+
+impl ChannelSender {
+    pub fn build(config: &ChannelConfig) -> Result<ChannelSender, SenderError> {
+        match &config.kind {
+            ChannelKind::Email(email) => {
+                EmailSender::build(email, &config.tls, config.request_timeout)
+                    .map(|sender| ChannelSender::Email(Box::new(sender)))
+                    .map_err(|reason| SenderError::Setup {
+                        id: config.id.clone(),
+                        reason,
+                    })
+            }
+            kind => match channels::request(kind, &sample_notification(), 0) {
+                Some(sample) => {
+                    HttpSender::build(config, &sample).map(|h| ChannelSender::Http(Box::new(h)))
+                }
+                None => Err(SenderError::Setup {
+                    id: config.id.clone(),
+                    reason: "not an HTTP channel".into(),
+                }),
+            },
+        }
+    }
+
+    /// One attempt to deliver `n` at `now_secs`.
+    pub async fn send(&self, kind: &ChannelKind, n: &Notification, now_secs: u64) -> Attempt {
+        match self {
+            ChannelSender::Http(http) => match channels::request(kind, n, now_secs) {
+                Some(request) => http.post(request).await,
+                None => Attempt::Refused {
+                    status: 0,
+                    body: "not an HTTP channel".into(),
+                },
+            },
+            ChannelSender::Email(email) => email.send(n).await,
+        }
+    }
+}
+
+/// A notification used only to build an HTTP channel's request once at
+/// start (to read its URL).
+fn sample_notification() -> Notification {
+    serde_json::from_value(serde_json::json!({
+        "id": "", "alert": "", "dedup_key": "", "severity": "info", "title": "",
+        "fired_at": "", "fired_at_ms": 0, "count": 0, "suppressed": 0,
+        "event": null, "host": ""
+    }))
+    .expect("a minimal notification deserializes")
+}
+
+/// The HTTP client of a webhook-style channel.
+pub struct HttpSender {
     client: HttpClient,
     timeout: Duration,
 }
 
-impl ChannelSender {
+impl HttpSender {
     /// `sample` is a request of the channel (its URL picks TLS or not).
-    pub fn build(
-        config: &ChannelConfig,
-        sample: &OutgoingRequest,
-    ) -> Result<ChannelSender, SenderError> {
+    fn build(config: &ChannelConfig, sample: &OutgoingRequest) -> Result<HttpSender, SenderError> {
         let uri: Uri = sample.url.parse().map_err(|_| SenderError::BadUrl {
             id: config.id.clone(),
         })?;
@@ -65,7 +122,7 @@ impl ChannelSender {
                 reason: e.to_string(),
             }
         })?;
-        Ok(ChannelSender {
+        Ok(HttpSender {
             client,
             timeout: config.request_timeout,
         })

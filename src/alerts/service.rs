@@ -5,7 +5,13 @@
 //! Back-pressure, on purpose none towards ingestion: a source hands its
 //! hits over with `try_send`; when the engine's queue (`HIT_QUEUE`) or the
 //! outbox writer's queue (`OUTBOX_QUEUE`) is full, what does not fit is
-//! counted (`dropped`) and warned about, and the source carries on.
+//! counted (`hits_dropped`, per rule `not_enqueued`) and warned about, and
+//! the source carries on.
+//!
+//! Routing: a rule's notification goes to the channels its `schedule`
+//! picks at the time it fires (`schedule::channels_at`). Digests: a 1 s
+//! tick closes digest windows whose interval passed; at the end, pending
+//! digests are flushed to the outbox (delivered now or at the next start).
 //!
 //! Each notification fired is made durable and recorded as an `alert.fire`
 //! event by `recorder`.
@@ -16,14 +22,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc;
 
-use super::channels;
-use super::delivery::{ChannelCounts, ChannelDelivery};
-use super::engine::AlertEngine;
-use super::notification::{Notification, OutboxRecord};
+use super::delivery::ChannelDelivery;
+use super::engine::{AlertEngine, Emitted};
+use super::notification::OutboxRecord;
 use super::outbox::Outbox;
 use super::recorder::{record_notifications, Fired};
 use super::rule::{RuleHit, RuleSet};
 use super::sender::ChannelSender;
+use super::stats::AlertStats;
 use crate::config::Config;
 use crate::event::AuditEvent;
 use crate::journal::Journal;
@@ -34,13 +40,15 @@ use crate::shutdown::Shutdown;
 const HIT_QUEUE: usize = 1024;
 /// Notifications waiting for the outbox.
 const OUTBOX_QUEUE: usize = 1024;
+/// How often digest windows are checked for closing.
+const DIGEST_TICK: Duration = Duration::from_secs(1);
 
 /// Given to each source: evaluates rules, forwards hits without waiting.
 #[derive(Clone)]
 pub struct AlertTap {
     rules: Arc<RuleSet>,
     tx: mpsc::Sender<Vec<RuleHit>>,
-    dropped: Arc<AtomicU64>,
+    stats: Arc<AlertStats>,
     last_warning: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
@@ -63,10 +71,10 @@ impl AlertTap {
         }
         let n = hits.len() as u64;
         if self.tx.try_send(hits).is_err() {
-            self.dropped.fetch_add(n, Ordering::Relaxed);
+            self.stats.hits_dropped.fetch_add(n, Ordering::Relaxed);
             warn_dropped(
                 &self.last_warning,
-                &self.dropped,
+                &self.stats.hits_dropped,
                 "the alert engine is behind",
             );
         }
@@ -92,7 +100,6 @@ pub struct AlertService {
     rx: mpsc::Receiver<Vec<RuleHit>>,
     outbox: Outbox,
     deliveries: Vec<ChannelDelivery>,
-    dropped: Arc<AtomicU64>,
     last_warning: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
@@ -111,46 +118,45 @@ impl AlertService {
             Arc::new(RuleSet::compile(&config.alerts).map_err(|e| start_error(e.to_string()))?);
         let channel_ids: Vec<&str> = config.channels.iter().map(|c| c.id.as_str()).collect();
         let outbox = Outbox::open(&config.data_dir, &channel_ids)?;
-        let sample = sample_notification();
         let mut deliveries = Vec::new();
         for channel in &config.channels {
-            let request = channels::request(&channel.kind, &sample, 0);
-            let sender =
-                ChannelSender::build(channel, &request).map_err(|e| start_error(e.to_string()))?;
+            let sender = ChannelSender::build(channel).map_err(|e| start_error(e.to_string()))?;
             let cursor = outbox.cursor(&channel.id)?;
             deliveries.push(ChannelDelivery::new(channel.clone(), sender, cursor));
         }
+        let mut stats = AlertStats::for_rules(config.alerts.iter().map(|a| a.id.as_str()));
+        stats.channels = deliveries
+            .iter()
+            .map(|d| (d.config.id.clone(), d.counts.clone()))
+            .collect();
+        let stats = Arc::new(stats);
         let (tx, rx) = mpsc::channel(HIT_QUEUE);
-        let dropped = Arc::new(AtomicU64::new(0));
         let last_warning = Arc::new(std::sync::Mutex::new(None));
         let tap = AlertTap {
             rules: rules.clone(),
             tx,
-            dropped: dropped.clone(),
+            stats: stats.clone(),
             last_warning: last_warning.clone(),
         };
         let service = AlertService {
-            engine: AlertEngine::new(&config.alerts, &config.host),
+            engine: AlertEngine::with_stats(&config.alerts, &config.host, stats),
             rules,
             rx,
             outbox,
             deliveries,
-            dropped,
             last_warning,
         };
         Ok(Some((service, tap)))
     }
 
-    /// Per-channel counters, for metrics.
-    pub fn channel_counts(&self) -> Vec<(String, Arc<ChannelCounts>)> {
-        self.deliveries
-            .iter()
-            .map(|d| (d.config.id.clone(), d.counts.clone()))
-            .collect()
+    /// Counters for `/metrics` (shared, live).
+    pub fn stats(&self) -> Arc<AlertStats> {
+        self.engine.stats().clone()
     }
 
     /// Runs until every tap is dropped (sources finished) or `stop` fires;
-    /// delivery stops at `stop`. Returns once the outbox is closed.
+    /// delivery stops at `stop`. Pending digests are flushed to the outbox
+    /// before it closes. Returns once the outbox is closed.
     pub async fn run(self, journal: Journal, mut stop: Shutdown) {
         let AlertService {
             mut engine,
@@ -158,7 +164,6 @@ impl AlertService {
             mut rx,
             outbox,
             deliveries,
-            dropped,
             last_warning,
         } = self;
         let delivery_tasks: Vec<_> = deliveries
@@ -167,53 +172,71 @@ impl AlertService {
             .collect();
         let (outbox_tx, outbox_rx) = mpsc::channel::<Fired>(OUTBOX_QUEUE);
         let writer = tokio::spawn(record_notifications(outbox.clone(), outbox_rx, journal));
-        let channels_of: Vec<Vec<String>> = rules
-            .rules()
-            .iter()
-            .map(|r| r.config.channels.clone())
-            .collect();
+        let stats = engine.stats().clone();
+        let enqueue = |emitted: Emitted| {
+            let config = &rules.rules()[emitted.rule].config;
+            let channels = super::schedule::channels_at(config, emitted.notification.fired_at_ms);
+            let records = channels
+                .iter()
+                .map(|channel| OutboxRecord {
+                    channel: channel.clone(),
+                    notification: emitted.notification.clone(),
+                })
+                .collect();
+            let fired = (records, emitted.notification, emitted.source_id);
+            if outbox_tx.try_send(fired).is_err() {
+                let counts = &stats.rules[emitted.rule];
+                counts.not_enqueued.fetch_add(1, Ordering::Relaxed);
+                warn_dropped(
+                    &last_warning,
+                    &counts.not_enqueued,
+                    "the alert outbox is full or behind",
+                );
+            }
+        };
+        // Digest windows close on time even when no event comes.
+        let mut digest_tick = tokio::time::interval(if engine.has_digests() {
+            DIGEST_TICK
+        } else {
+            Duration::from_secs(3600)
+        });
         loop {
             let batch = tokio::select! {
                 batch = rx.recv() => batch,
+                _ = digest_tick.tick() => {
+                    engine.due(now_ms()).into_iter().for_each(&enqueue);
+                    continue;
+                }
                 _ = stop.recv() => None,
             };
             let Some(batch) = batch else { break };
             for hit in batch {
-                let rule = hit.rule;
-                let source_id = hit.source_id.clone();
-                let Some(notification) = engine.observe(hit, now_ms()) else {
-                    continue;
-                };
-                let records = channels_of[rule]
-                    .iter()
-                    .map(|channel| OutboxRecord {
-                        channel: channel.clone(),
-                        notification: notification.clone(),
-                    })
-                    .collect();
-                if outbox_tx
-                    .try_send((records, notification, source_id))
-                    .is_err()
-                {
-                    dropped.fetch_add(1, Ordering::Relaxed);
-                    warn_dropped(
-                        &last_warning,
-                        &dropped,
-                        "the alert outbox is full or behind",
-                    );
+                if let Some(emitted) = engine.observe(hit, now_ms()) {
+                    enqueue(emitted);
                 }
             }
         }
+        let flushed = engine.flush(now_ms());
+        if !flushed.is_empty() {
+            tracing::info!(
+                digests = flushed.len(),
+                "Stopping: pending alert digests sent to the outbox."
+            );
+        }
+        flushed.into_iter().for_each(&enqueue);
         drop(outbox_tx);
         let _ = writer.await;
         for task in delivery_tasks {
             let _ = task.await;
         }
+        let total =
+            |f: fn(&super::stats::RuleCounts) -> u64| stats.rules.iter().map(f).sum::<u64>();
         tracing::info!(
-            fired = engine.counts.fired,
-            suppressed = engine.counts.suppressed,
+            fired = total(|r| r.fired.load(Ordering::Relaxed)),
+            suppressed = total(|r| r.suppressed.load(Ordering::Relaxed)),
+            not_enqueued = total(|r| r.not_enqueued.load(Ordering::Relaxed)),
             evicted_groups = engine.evicted_groups(),
-            dropped = dropped.load(Ordering::Relaxed),
+            hits_dropped = stats.hits_dropped.load(Ordering::Relaxed),
             eval_errors = rules.eval_errors.load(Ordering::Relaxed),
             "Alerting stopped."
         );
@@ -225,25 +248,4 @@ fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// A notification used only to build each channel's request once at start
-/// (to read its URL).
-fn sample_notification() -> Notification {
-    Notification {
-        id: String::new(),
-        alert: String::new(),
-        dedup_key: String::new(),
-        severity: "info".into(),
-        title: String::new(),
-        message: None,
-        runbook: None,
-        fired_at: String::new(),
-        fired_at_ms: 0,
-        count: 0,
-        suppressed: 0,
-        group: Default::default(),
-        event: serde_json::Value::Null,
-        host: String::new(),
-    }
 }

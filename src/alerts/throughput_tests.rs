@@ -35,6 +35,8 @@ fn rules() -> Vec<AlertConfig> {
             title: Some("{action} by {actor.id}".into()),
             message: None,
             runbook: None,
+            digest: None,
+            schedule: None,
         })
     };
     for i in 0..40 {

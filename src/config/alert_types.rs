@@ -21,6 +21,24 @@ pub struct AlertConfig {
     pub title: Option<String>,
     pub message: Option<String>,
     pub runbook: Option<String>,
+    /// Send one summary per interval instead of one notification per
+    /// match (`digest = "15m"`); `None`: every firing is sent.
+    pub digest: Option<Duration>,
+    /// Business hours: outside them, `off_hours_channels` are notified
+    /// instead of `channels`.
+    pub schedule: Option<ScheduleConfig>,
+}
+
+/// `schedule = { timezone, hours, off_hours_channels }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleConfig {
+    /// The IANA name, as written (`Europe/Berlin`).
+    pub timezone: String,
+    /// The zone's rules, read from the system's zoneinfo at start.
+    pub zone: tz::TimeZone,
+    pub hours: crate::alerts::schedule::BusinessHours,
+    /// Channel ids notified outside `hours` (may be empty: recorded only).
+    pub off_hours_channels: Vec<String>,
 }
 
 /// `threshold = { count, window, group_by }`.
@@ -77,6 +95,43 @@ pub enum ChannelKind {
         /// Alerts API base URL (`/v2/alerts` is appended).
         endpoint: String,
     },
+    Email(EmailConfig),
+}
+
+/// `type = "email"`: one message per notification over SMTP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailConfig {
+    pub host: String,
+    pub port: u16,
+    pub protocol: SmtpProtocol,
+    /// `AUTH` credentials; `None`: no authentication.
+    pub username: Option<Secret>,
+    pub password: Option<Secret>,
+    /// The sender address (envelope and `From:`).
+    pub from: String,
+    /// Recipient addresses (envelope and `To:`), at least one.
+    pub to: Vec<String>,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpProtocol {
+    /// Plain connection upgraded with `STARTTLS` (required, never skipped).
+    StartTls,
+    /// TLS from the first byte (SMTPS, port 465).
+    Tls,
+    /// No encryption (a relay on the same host); no credentials allowed.
+    Plain,
+}
+
+impl SmtpProtocol {
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpProtocol::StartTls => 587,
+            SmtpProtocol::Tls => 465,
+            SmtpProtocol::Plain => 25,
+        }
+    }
 }
 
 impl ChannelKind {
@@ -88,6 +143,7 @@ impl ChannelKind {
             ChannelKind::Discord { .. } => "discord",
             ChannelKind::PagerDuty { .. } => "pagerduty",
             ChannelKind::Opsgenie { .. } => "opsgenie",
+            ChannelKind::Email(_) => "email",
         }
     }
 }

@@ -9,6 +9,7 @@
 
 use std::fmt::Write;
 
+use super::alert_types::ChannelKind;
 use super::syslog_sink_types::*;
 use super::types::*;
 use super::units::{format_duration, format_size};
@@ -175,7 +176,7 @@ impl Config {
         }
         // Channel URLs and keys are secrets: only the type is shown.
         for channel in &self.channels {
-            let _ = writeln!(
+            let _ = write!(
                 out,
                 "channel {} type={} max_age={} rate_limit_per_minute={}",
                 channel.id,
@@ -183,9 +184,20 @@ impl Config {
                 format_duration(channel.max_age),
                 channel.rate_limit_per_minute,
             );
+            if let ChannelKind::Email(email) = &channel.kind {
+                let _ = write!(
+                    out,
+                    " server={}:{} protocol={:?} recipients={}",
+                    email.host,
+                    email.port,
+                    email.protocol,
+                    email.to.len()
+                );
+            }
+            out.push('\n');
         }
         for alert in &self.alerts {
-            let _ = writeln!(
+            let _ = write!(
                 out,
                 "alert {} channels={} severity={} threshold={} cooldown={}",
                 alert.id,
@@ -201,6 +213,18 @@ impl Config {
                     )),
                 format_duration(alert.cooldown),
             );
+            if let Some(digest) = alert.digest {
+                let _ = write!(out, " digest={}", format_duration(digest));
+            }
+            if let Some(s) = &alert.schedule {
+                let _ = write!(
+                    out,
+                    " schedule={} off_hours_channels={}",
+                    s.timezone,
+                    list(&s.off_hours_channels)
+                );
+            }
+            out.push('\n');
         }
         out
     }

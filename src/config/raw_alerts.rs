@@ -1,11 +1,10 @@
 //! `[alerts.ID]` and `[channels.ID]` as written. A channel's table is split
 //! like a sink's: [`RawChannelShared`] keys, then the struct of its `type`.
 
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::located::Located;
-use super::raw::RawRetry;
+use super::raw::{RawRetry, RawTls};
 use super::units::NumberOrText;
 
 /// `[alerts.ID]`: a rule checked on every event.
@@ -42,10 +41,32 @@ pub(crate) struct RawAlert {
     pub message: Option<Located<String>>,
     /// A link to the runbook, shown with the notification.
     pub runbook: Option<Located<String>>,
-    /// Not available yet: refused with a message.
-    pub digest: Option<Located<IgnoredAny>>,
-    /// Not available yet: refused with a message.
-    pub schedule: Option<Located<IgnoredAny>>,
+    /// Instead of one notification per match, one summary per interval,
+    /// e.g. `"15m"`: counts per action, distinct actors, first and last
+    /// time, sample event ids; nothing is sent for an interval without
+    /// matches. Not combined with `threshold`, `cooldown`, `title` or
+    /// `message`. Default: none.
+    pub digest: Option<Located<NumberOrText>>,
+    /// Business hours: `{ timezone = "Europe/Berlin", hours = "Mon-Fri
+    /// 09:00-18:00", off_hours_channels = ["pagerduty"] }`. Inside the
+    /// hours `channels` are notified, outside `off_hours_channels`.
+    /// Default: `channels` at all times.
+    pub schedule: Option<Located<RawSchedule>>,
+}
+
+/// `schedule = { … }` of an alert.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSchedule {
+    /// An IANA time zone, e.g. `"Europe/Berlin"` (read from the system's
+    /// zoneinfo, `$TZDIR` or `/usr/share/zoneinfo`). Required.
+    pub timezone: Located<String>,
+    /// Days and local times, e.g. `"Mon-Fri 09:00-18:00, Sat 10:00-14:00"`.
+    /// A range includes its start, not its end. Required.
+    pub hours: Located<String>,
+    /// Channel ids notified outside `hours`; `[]` sends nothing then (the
+    /// `alert.fire` event is still recorded). Required.
+    pub off_hours_channels: Located<Vec<Located<String>>>,
 }
 
 /// `threshold = { … }` of an alert.
@@ -68,8 +89,8 @@ pub(crate) struct RawThreshold {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawChannelShared {
-    /// `"webhook"`, `"slack"`, `"teams"`, `"discord"`, `"pagerduty"` or
-    /// `"opsgenie"`.
+    /// `"webhook"`, `"slack"`, `"teams"`, `"discord"`, `"pagerduty"`,
+    /// `"opsgenie"` or `"email"`.
     #[serde(rename = "type")]
     #[allow(dead_code)] // dispatched on by `validate` before this struct is read
     pub kind: Located<String>,
@@ -134,4 +155,29 @@ pub(crate) struct RawOpsgenieChannel {
     pub api_key: Located<String>,
     /// Default `"https://api.opsgenie.com"` (EU: `https://api.eu.opsgenie.com`).
     pub endpoint: Option<Located<String>>,
+}
+
+/// `type = "email"`: one message per notification over SMTP.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEmailChannel {
+    /// The SMTP server (submission service), e.g. `"smtp.example.com"`.
+    /// Required.
+    pub host: Located<String>,
+    /// Default: 587 for `starttls`, 465 for `tls`, 25 for `plain`.
+    pub port: Option<Located<i64>>,
+    /// `"starttls"` (default: the connection must be upgraded, never
+    /// silently left plain), `"tls"` (TLS from the start, port 465) or
+    /// `"plain"` (no encryption: a relay on the same host; no credentials).
+    pub protocol: Option<Located<String>>,
+    /// `AUTH` user name; needs `password`. Default: no authentication.
+    pub username: Option<Located<String>>,
+    /// `AUTH` password, e.g. `"${SMTP_PASSWORD}"`. A secret.
+    pub password: Option<Located<String>>,
+    /// Sender address, e.g. `"auditship@example.com"`. Required.
+    pub from: Located<String>,
+    /// Recipient addresses, at least one. Required.
+    pub to: Located<Vec<Located<String>>>,
+    /// TLS client settings, as for sinks: `{ ca = "…", server_name = "…" }`.
+    pub tls: Option<Located<RawTls>>,
 }

@@ -39,6 +39,7 @@ use super::{AlertConfig, ChannelConfig};
 mod alerts;
 mod channels;
 mod elasticsearch;
+mod email;
 mod postgres;
 mod socket_values;
 mod sources;

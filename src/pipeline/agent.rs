@@ -155,6 +155,7 @@ pub async fn run(
             sinks: admin_sinks.clone(),
             ready: ready.clone(),
             started: Instant::now(),
+            alerts: alert_service.as_ref().map(|s| s.stats()),
         };
         crate::admin::start(&admin.address, state, shutdown.clone())
             .await

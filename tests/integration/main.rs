@@ -19,6 +19,10 @@ mod http_receiver;
 mod postgres;
 #[path = "../support/rsyslog.rs"]
 mod rsyslog;
+#[path = "../support/smtp_receiver.rs"]
+mod smtp_receiver;
+#[path = "../support/smtp_session.rs"]
+mod smtp_session;
 mod socket_support;
 #[path = "../support/splunk_emulator.rs"]
 mod splunk_emulator;
@@ -27,6 +31,8 @@ mod support;
 mod admin;
 mod agent_logs;
 mod aggregator;
+mod alert_email;
+mod alert_schedule;
 mod alerts;
 mod audit_formats;
 mod backfill;

@@ -28,9 +28,10 @@ impl std::fmt::Debug for OutgoingRequest {
     }
 }
 
-/// The request delivering `n` through a channel of `kind` at `now_secs`.
-pub fn request(kind: &ChannelKind, n: &Notification, now_secs: u64) -> OutgoingRequest {
-    match kind {
+/// The request delivering `n` through a channel of `kind` at `now_secs`;
+/// `None` for `email`, which is not HTTP (see `smtp`).
+pub fn request(kind: &ChannelKind, n: &Notification, now_secs: u64) -> Option<OutgoingRequest> {
+    Some(match kind {
         ChannelKind::Webhook { url, secret } => webhook::request(
             url.expose(),
             secret.as_ref().map(|s| s.expose()),
@@ -51,7 +52,8 @@ pub fn request(kind: &ChannelKind, n: &Notification, now_secs: u64) -> OutgoingR
             &pagerduty::opsgenie(n),
             vec![("authorization", format!("GenieKey {}", api_key.expose()))],
         ),
-    }
+        ChannelKind::Email(_) => return None,
+    })
 }
 
 fn json(
@@ -97,6 +99,7 @@ pub(crate) mod fixtures {
             group: [("actor.id".to_string(), "u1".to_string())].into(),
             event: serde_json::json!({"id": "e1", "action": "user.login", "outcome": "failure"}),
             host: "web-1".into(),
+            digest: None,
         }
     }
 }

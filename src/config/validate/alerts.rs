@@ -1,6 +1,8 @@
 //! Validation of `[alerts.ID]`: each rule's `when` compiled (an error
 //! points at the offending character), templates and `group_by` fields
-//! known, channel references resolved.
+//! known, channel references resolved, `digest` alone with what it
+//! replaces, `schedule`'s zone found and `hours` parsed (an error points
+//! at the character).
 
 use std::time::Duration;
 
@@ -10,8 +12,9 @@ use super::super::located::Located;
 use super::super::raw_alerts::*;
 use super::{path_of, Validator};
 use crate::alerts::event_fields::is_known_path;
+use crate::alerts::schedule::BusinessHours;
 use crate::alerts::template::Template;
-use crate::config::{AlertConfig, ThresholdConfig};
+use crate::config::{AlertConfig, ScheduleConfig, ThresholdConfig};
 use crate::event::Severity;
 
 impl Validator {
@@ -26,14 +29,32 @@ impl Validator {
             let at = raw.when.at() + if error.line == 1 { error.column } else { 1 };
             self.invalid(at, &path, "when", error.to_string());
         }
-        for (key, value) in [
-            ("digest", raw.digest.as_ref().map(Located::at)),
-            ("schedule", raw.schedule.as_ref().map(Located::at)),
-        ] {
-            if let Some(at) = value {
-                self.invalid(at, &path, key, "is not available in this version of auditship yet; remove it (use cooldown to limit repeats)".into());
+        let digest = raw.digest.as_ref().map(|d| {
+            self.duration(
+                &path,
+                "digest",
+                &Some(d.clone()),
+                Duration::from_secs(900),
+                true,
+            )
+        });
+        if digest.is_some() {
+            for (key, at) in [
+                ("threshold", raw.threshold.as_ref().map(Located::at)),
+                ("cooldown", raw.cooldown.as_ref().map(Located::at)),
+                ("title", raw.title.as_ref().map(Located::at)),
+                ("message", raw.message.as_ref().map(Located::at)),
+            ] {
+                if let Some(at) = at {
+                    let message = "cannot be combined with digest (a digest already sends at most one summary per interval, with its own title); remove one of them";
+                    self.invalid(at, &path, key, message.into());
+                }
             }
         }
+        let schedule = raw
+            .schedule
+            .as_ref()
+            .and_then(|s| self.schedule(&path, &s.value, channels));
         let threshold = raw
             .threshold
             .as_ref()
@@ -48,16 +69,7 @@ impl Validator {
             );
         }
         for channel in &raw.channels.value {
-            if !channels.contains(&channel.value.as_str()) {
-                let hint = closest(&channel.value, channels.iter().copied())
-                    .map(|s| format!(" (did you mean \"{s}\"?)"))
-                    .unwrap_or_default();
-                let message = format!(
-                    "\"{}\" is not a configured [channels.ID]{hint}",
-                    channel.value
-                );
-                self.invalid(channel.at(), &path, "channels", message);
-            }
+            self.channel_reference(&path, "channels", channel, channels);
         }
         let severity = match &raw.severity {
             None => Severity::Warning,
@@ -94,7 +106,76 @@ impl Validator {
             title: raw.title.map(|t| t.value),
             message: raw.message.map(|m| m.value),
             runbook: raw.runbook.map(|r| r.value),
+            digest,
+            schedule,
         })
+    }
+
+    fn schedule(
+        &mut self,
+        alert: &[String],
+        raw: &RawSchedule,
+        channels: &[&str],
+    ) -> Option<ScheduleConfig> {
+        let table: Vec<String> = alert
+            .iter()
+            .cloned()
+            .chain(["schedule".to_string()])
+            .collect();
+        let zone = match crate::alerts::timezone::load(&raw.timezone.value) {
+            Ok(zone) => Some(zone),
+            Err(error) => {
+                self.invalid(raw.timezone.at(), &table, "timezone", error.to_string());
+                None
+            }
+        };
+        let hours = match BusinessHours::parse(&raw.hours.value) {
+            Ok(hours) => Some(hours),
+            Err(error) => {
+                // Point at the character: after the opening quote.
+                self.invalid(
+                    raw.hours.at() + 1 + error.at,
+                    &table,
+                    "hours",
+                    error.to_string(),
+                );
+                None
+            }
+        };
+        for channel in &raw.off_hours_channels.value {
+            self.channel_reference(&table, "off_hours_channels", channel, channels);
+        }
+        Some(ScheduleConfig {
+            timezone: raw.timezone.value.clone(),
+            zone: zone?,
+            hours: hours?,
+            off_hours_channels: raw
+                .off_hours_channels
+                .value
+                .iter()
+                .map(|c| c.value.clone())
+                .collect(),
+        })
+    }
+
+    /// `channel` must be one of `channels` (configured ids).
+    fn channel_reference(
+        &mut self,
+        table: &[String],
+        key: &str,
+        channel: &Located<String>,
+        channels: &[&str],
+    ) {
+        if !channels.contains(&channel.value.as_str()) {
+            let hint = closest(&channel.value, channels.iter().copied())
+                .map(|s| format!(" (did you mean \"{s}\"?)"))
+                .unwrap_or_default();
+            let message = format!(
+                "\"{}\" is not a configured [channels.ID]{hint}",
+                channel.value
+            );
+            self.invalid(channel.at(), table, key, message);
+        }
     }
 
     fn threshold(&mut self, alert: &[String], raw: &RawThreshold) -> Option<ThresholdConfig> {

@@ -19,8 +19,8 @@ const CHANNEL_TYPES: &[&str] = &[
     "discord",
     "pagerduty",
     "opsgenie",
+    "email",
 ];
-const CHANNEL_TYPES_LATER: &[&str] = &["email"];
 const PAGERDUTY_ENDPOINT: &str = "https://events.pagerduty.com/v2/enqueue";
 const OPSGENIE_ENDPOINT: &str = "https://api.opsgenie.com";
 
@@ -31,17 +31,13 @@ impl Validator {
         let (kind, kind_span) = self.component_type(entry, "channels")?;
         let path = path_of(&["channels", id]);
         if !CHANNEL_TYPES.contains(&kind) {
-            let message = if CHANNEL_TYPES_LATER.contains(&kind) {
-                format!("\"{kind}\" channels are not available in this version (use webhook, slack, teams, discord, pagerduty or opsgenie)")
-            } else {
-                let hint = closest(kind, CHANNEL_TYPES.iter().copied())
-                    .map(|s| format!(" (did you mean \"{s}\"?)"))
-                    .unwrap_or_default();
-                format!(
-                    "unknown channel type \"{kind}\"; supported: {}{hint}",
-                    CHANNEL_TYPES.join(", ")
-                )
-            };
+            let hint = closest(kind, CHANNEL_TYPES.iter().copied())
+                .map(|s| format!(" (did you mean \"{s}\"?)"))
+                .unwrap_or_default();
+            let message = format!(
+                "unknown channel type \"{kind}\"; supported: {}{hint}",
+                CHANNEL_TYPES.join(", ")
+            );
             self.invalid(kind_span.start, &path, "type", message);
             return None;
         }
@@ -65,7 +61,15 @@ impl Validator {
             }
         };
         let specific = as_node(specific);
+        let mut tls = TlsConfig::default();
         let kind = match kind {
+            "email" => {
+                let raw: RawEmailChannel = self.read_channel(&specific, &path)?;
+                if let Some(raw_tls) = &raw.tls {
+                    tls = self.tls(&path, &raw_tls.value);
+                }
+                ChannelKind::Email(self.email(&path, raw))
+            }
             "webhook" => {
                 let raw: RawWebhookChannel = self.read_channel(&specific, &path)?;
                 self.secret_url(&path, "url", &raw.url);
@@ -147,7 +151,7 @@ impl Validator {
             rate_limit_per_minute,
             request_timeout,
             retry,
-            tls: TlsConfig::default(),
+            tls,
         })
     }
 
@@ -176,7 +180,7 @@ impl Validator {
         }
     }
 
-    fn secret_text(&mut self, table: &[String], key: &str, value: &Located<String>) {
+    pub(super) fn secret_text(&mut self, table: &[String], key: &str, value: &Located<String>) {
         if value.value.trim().is_empty() || value.value.chars().any(|c| c.is_control()) {
             let message = "must not be empty nor contain line breaks (check the environment variable or file it comes from)";
             self.invalid(value.at(), table, key, message.into());
