@@ -10,6 +10,7 @@
 use std::fmt::Write;
 
 use super::alert_types::ChannelKind;
+use super::nats_sink_types::*;
 use super::syslog_sink_types::*;
 use super::types::*;
 use super::units::{format_duration, format_size};
@@ -140,6 +141,7 @@ impl Config {
                 SinkKind::GcpLogging(gcp) => describe_gcp_logging(&mut out, gcp),
                 SinkKind::Elasticsearch(es) => describe_elasticsearch(&mut out, es),
                 SinkKind::Syslog(syslog) => describe_syslog(&mut out, syslog),
+                SinkKind::Nats(nats) => describe_nats(&mut out, nats),
                 SinkKind::Postgres(postgres) => {
                     // The URL may hold a password: never shown.
                     let _ = write!(
@@ -389,6 +391,50 @@ fn describe_elasticsearch(out: &mut String, es: &ElasticsearchSinkConfig) {
         format_duration(es.request_timeout),
     );
     describe_tls(out, &es.tls);
+}
+
+/// Servers as host:port only (a URL may carry a password); credentials
+/// as which kind is set.
+fn describe_nats(out: &mut String, nats: &NatsSinkConfig) {
+    let servers: Vec<String> = nats
+        .urls
+        .iter()
+        .filter_map(|url| url.expose().parse::<async_nats::ServerAddr>().ok())
+        .map(|addr| format!("{}://{}:{}", addr.scheme(), addr.host(), addr.port()))
+        .collect();
+    let _ = write!(out, " urls={} subject={}", list(&servers), nats.subject);
+    let _ = write!(
+        out,
+        " auth={}",
+        match &nats.auth {
+            None => "none".to_string(),
+            Some(NatsAuth::UserPassword { user, .. }) => format!("user={user} password=<set>"),
+            Some(NatsAuth::Token(_)) => "token=<set>".into(),
+            Some(NatsAuth::Nkey(_)) => "nkey=<set>".into(),
+            Some(NatsAuth::Credentials(path)) => format!("credentials={}", path.display()),
+        }
+    );
+    if let Some(stream) = &nats.create_stream {
+        let _ = write!(
+            out,
+            " create_stream.name={} create_stream.subjects={} create_stream.replicas={} create_stream.max_age={} create_stream.duplicate_window={}",
+            stream.name,
+            list(&stream.subjects),
+            stream.replicas,
+            if stream.max_age.is_zero() {
+                "none".to_string()
+            } else {
+                format_duration(stream.max_age)
+            },
+            format_duration(stream.duplicate_window),
+        );
+    }
+    let _ = write!(
+        out,
+        " request_timeout={}",
+        format_duration(nats.request_timeout)
+    );
+    describe_tls(out, &nats.tls);
 }
 
 fn describe_syslog(out: &mut String, syslog: &SyslogSinkConfig) {

@@ -83,3 +83,54 @@ pub(crate) struct RawPostgresSink {
     /// Longest wait to connect or insert one batch. Default `"30s"`.
     pub request_timeout: Option<Located<NumberOrText>>,
 }
+
+/// `[sinks.ID]` with `type = "nats"`: each event published to NATS
+/// JetStream, acknowledged by the stream before the batch counts as sent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNatsSink {
+    /// Servers, e.g. `["nats://nats-1:4222", "nats://nats-2:4222"]`
+    /// (`tls://` to require TLS); the client fails over between them and
+    /// the cluster members they announce. Required.
+    pub urls: Located<Vec<Located<String>>>,
+    /// Subject of each event, with fields of the event in braces, e.g.
+    /// `"audit.{tenant.id}.{action}"`. A missing field becomes `_`, and so
+    /// does each `.`, `*`, `>` or whitespace in a field's value. Required.
+    pub subject: Located<String>,
+    /// User name; needs `password`.
+    pub user: Option<Located<String>>,
+    /// Password, e.g. `"${NATS_PASSWORD}"` or `"@file:/etc/auditship/nats"`.
+    /// Never printed.
+    pub password: Option<Located<String>>,
+    /// Authentication token, e.g. `"${NATS_TOKEN}"`. Never printed.
+    pub token: Option<Located<String>>,
+    /// Nkey seed (`SU…`), e.g. `"@file:/etc/auditship/nats.nk"`. Never
+    /// printed.
+    pub nkey: Option<Located<String>>,
+    /// Credentials file (user JWT and seed, as `nsc` writes it), e.g.
+    /// `"/etc/auditship/nats.creds"`.
+    pub credentials: Option<Located<String>>,
+    /// Create the stream at the first connection, or bring an existing one
+    /// to these settings.
+    pub create_stream: Option<Located<RawNatsStream>>,
+    /// Longest wait to connect and for the acknowledgements of one batch.
+    /// Default `"30s"`.
+    pub request_timeout: Option<Located<NumberOrText>>,
+}
+
+/// `create_stream = { … }` of a `nats` sink.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNatsStream {
+    /// Stream name, e.g. `"AUDIT"`. Required.
+    pub name: Located<String>,
+    /// Subjects the stream takes, e.g. `["audit.>"]`. Default: the
+    /// `subject` template with `*` for each token holding a field.
+    pub subjects: Option<Located<Vec<Located<String>>>>,
+    /// Copies kept in a cluster, 1 to 5. Default `1`.
+    pub replicas: Option<Located<i64>>,
+    /// Oldest event kept, e.g. `"30d"`. Default: no limit.
+    pub max_age: Option<Located<NumberOrText>>,
+    /// How long repeats of an event id are dropped. Default `"2m"`.
+    pub duplicate_window: Option<Located<NumberOrText>>,
+}

@@ -369,16 +369,6 @@ fn unknown_source_types_are_refused_at_their_type() {
 }
 
 #[test]
-fn later_sink_types_are_refused_at_their_type() {
-    let text = format!("{MINIMAL}[sinks.bus]\ntype = \"nats\"\nsubject = \"audit\"\n");
-    let supported = super::validate::SINK_TYPES_AVAILABLE.join(", ");
-    assert_eq!(
-        problem(&text),
-        format!("auditship.toml:9:8: sink type \"nats\" is not available in this version of auditship (supported: {supported})")
-    );
-}
-
-#[test]
 fn every_contract_format_is_accepted_and_unknown_ones_are_refused() {
     let text = "[sources.app]\ntype = \"file\"\ninclude = [\"a\"]\nformat = \"auditd\"\n[sinks.out]\ntype = \"console\"\n";
     for name in [
@@ -1292,6 +1282,7 @@ fn integrity_keys_are_read_and_checked() {
 }
 
 mod elasticsearch;
+mod nats;
 mod postgres;
 
 #[path = "alert_tests.rs"]

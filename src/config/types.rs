@@ -198,6 +198,7 @@ pub enum SinkKind {
     Elasticsearch(ElasticsearchSinkConfig),
     Syslog(super::syslog_sink_types::SyslogSinkConfig),
     Postgres(super::postgres_sink_types::PostgresSinkConfig),
+    Nats(super::nats_sink_types::NatsSinkConfig),
 }
 
 impl SinkKind {
@@ -212,6 +213,7 @@ impl SinkKind {
             SinkKind::Elasticsearch(_) => "elasticsearch",
             SinkKind::Syslog(_) => "syslog",
             SinkKind::Postgres(_) => "postgres",
+            SinkKind::Nats(_) => "nats",
         }
     }
 }

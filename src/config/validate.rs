@@ -30,7 +30,7 @@ use super::raw::{
     RawGcpResource, RawHttpSink, RawIntegrity, RawJournal, RawRateLimit, RawRetry, RawSinkShared,
     RawTls, SINK_SHARED_KEYS,
 };
-use super::raw_sinks::{RawElasticsearchSink, RawPostgresSink, RawSyslogSink};
+use super::raw_sinks::{RawElasticsearchSink, RawNatsSink, RawPostgresSink, RawSyslogSink};
 use super::syslog_sink_types::SyslogProtocol;
 use super::types::*;
 use super::units::{parse_duration, parse_size, NumberOrText};
@@ -40,6 +40,7 @@ mod alerts;
 mod channels;
 mod elasticsearch;
 mod email;
+mod nats;
 mod postgres;
 mod socket_values;
 mod sources;
@@ -60,8 +61,9 @@ pub(crate) const SINK_TYPES_AVAILABLE: &[&str] = &[
     "elasticsearch",
     "syslog",
     "postgres",
+    "nats",
 ];
-const SINK_TYPES_LATER: &[&str] = &["nats"];
+const SINK_TYPES_LATER: &[&str] = &[];
 /// The `type` values of one kind of component, and how to refuse others.
 struct ComponentTypes {
     available: &'static [&'static str],
@@ -874,6 +876,13 @@ impl Validator {
                     None
                 }
             },
+            "nats" => match read::<RawNatsSink>(&specific_node, &path) {
+                Ok(raw) => self.nats_sink(&path, raw).map(SinkKind::Nats),
+                Err(error) => {
+                    self.read_problem(error, SINK_SHARED_KEYS);
+                    None
+                }
+            },
             "syslog" => match read::<RawSyslogSink>(&specific_node, &path) {
                 Ok(raw) => self.syslog_sink(&path, raw).map(SinkKind::Syslog),
                 Err(error) => {
@@ -937,6 +946,18 @@ impl Validator {
         }
         if let Some(SinkKind::Postgres(postgres)) = &mut sink_kind {
             postgres.tls = tls.clone();
+        }
+        if let Some(SinkKind::Nats(nats)) = &mut sink_kind {
+            if let (Some(written), Some(_)) = (&shared.tls, &tls.server_name) {
+                // The client verifies the certificate against each URL's host.
+                self.invalid(
+                    written.at(),
+                    &path,
+                    "tls",
+                    "server_name is not supported by the nats sink: write the name the certificate is for as the host in urls".into(),
+                );
+            }
+            nats.tls = tls.clone();
         }
         if let (Some(SinkKind::Syslog(syslog)), Some(written)) = (&mut sink_kind, &shared.tls) {
             if syslog.protocol != SyslogProtocol::Tls && tls != TlsConfig::default() {

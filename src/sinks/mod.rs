@@ -15,6 +15,7 @@ pub mod event_text;
 pub mod file;
 pub mod gcp_logging;
 pub mod http;
+pub mod nats;
 pub mod ocsf;
 #[cfg(test)]
 mod ocsf_tests;
@@ -32,6 +33,7 @@ pub use elasticsearch::ElasticsearchSink;
 pub use file::FileSink;
 pub use gcp_logging::GcpLoggingSink;
 pub use http::{classify_response, parse_retry_after, DeliveryError, HttpSink};
+pub use nats::NatsSink;
 pub use postgres::PostgresSink;
 pub use splunk_hec::SplunkHecSink;
 pub use syslog::SyslogSink;
@@ -71,6 +73,8 @@ pub enum SinkError {
     HttpSetup { reason: String },
     #[error("cannot set up the postgres sink: {reason}")]
     PostgresSetup { reason: String },
+    #[error("cannot set up the nats sink: {reason}")]
+    NatsSetup { reason: String },
     #[error("cannot set up the splunk_hec sink: {reason}")]
     SplunkHecSetup { reason: String },
     #[error("cannot use the credentials file {path}: it {reason} (check the path, that the service user can read it, and that it is a service-account JSON key)")]
@@ -100,6 +104,9 @@ pub enum Sink {
     Syslog(Box<SyslogSink>),
     /// One connection per slot; `fork` opens another.
     Postgres(Box<PostgresSink>),
+    /// Shared like `Http`: one connection for every slot, which pipelines
+    /// the publishes of all of them.
+    Nats(NatsSink),
 }
 
 impl Sink {
@@ -119,6 +126,10 @@ impl Sink {
             }
             SinkKind::Syslog(syslog) => Sink::Syslog(Box::new(SyslogSink::new(syslog)?)),
             SinkKind::Postgres(postgres) => Sink::Postgres(Box::new(PostgresSink::new(postgres)?)),
+            SinkKind::Nats(nats) => {
+                let in_flight = config.batch.max_events.max(1) * config.delivery.concurrency.max(1);
+                Sink::Nats(NatsSink::new(&config.id, nats, in_flight)?)
+            }
         })
     }
 
@@ -135,6 +146,7 @@ impl Sink {
             Sink::DatadogLogs(datadog) => Some(Sink::DatadogLogs(Box::new(datadog.fork()))),
             Sink::Elasticsearch(es) => Some(Sink::Elasticsearch(Box::new(es.fork()))),
             Sink::Postgres(postgres) => Some(Sink::Postgres(Box::new(postgres.fork()))),
+            Sink::Nats(nats) => Some(Sink::Nats(nats.clone())),
             // One connection, one batch at a time: the receiver sees events
             // in order and at most one batch is in the TCP loss window.
             Sink::Syslog(_) => None,
@@ -152,6 +164,7 @@ impl Sink {
             Sink::Elasticsearch(es) => es.send(lines).await,
             Sink::Syslog(syslog) => syslog.send(lines).await,
             Sink::Postgres(postgres) => postgres.send(lines).await,
+            Sink::Nats(nats) => nats.send(lines).await,
             Sink::File(_) | Sink::Console(_) => return None,
         })
     }
@@ -169,7 +182,8 @@ impl Sink {
             | Sink::DatadogLogs(_)
             | Sink::Elasticsearch(_)
             | Sink::Syslog(_)
-            | Sink::Postgres(_) => Ok(None),
+            | Sink::Postgres(_)
+            | Sink::Nats(_) => Ok(None),
         }
     }
 
@@ -187,7 +201,8 @@ impl Sink {
             | Sink::DatadogLogs(_)
             | Sink::Elasticsearch(_)
             | Sink::Syslog(_)
-            | Sink::Postgres(_) => Err(SinkError::HttpSetup {
+            | Sink::Postgres(_)
+            | Sink::Nats(_) => Err(SinkError::HttpSetup {
                 reason: "a network sink is sent with its async send(), not write_batch".into(),
             }),
         }

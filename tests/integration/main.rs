@@ -15,6 +15,8 @@ mod gcp_emulator;
 mod gen_audit;
 #[path = "../support/http_receiver.rs"]
 mod http_receiver;
+#[path = "../support/nats.rs"]
+mod nats;
 #[path = "../support/postgres.rs"]
 mod postgres;
 #[path = "../support/rsyslog.rs"]
@@ -48,6 +50,7 @@ mod hardening;
 mod http_delivery;
 mod http_source;
 mod journal_durability;
+mod nats_sink;
 mod ocsf_output;
 mod postgres_sink;
 mod reload;
