@@ -1,6 +1,12 @@
-//! Writes deterministic app-audit JSON lines for benchmarks and manual
-//! testing: `cargo run --release --example gen-audit -- LINES [SEED] > audit.log`.
-//! Each line's `seq` is its index, so receivers can check loss and
+//! Writes deterministic audit input for benchmarks and manual testing:
+//!
+//!   cargo run --release --example gen-audit -- LINES [SEED] [FORMAT] > audit.log
+//!
+//! FORMAT is `json` (default: app-audit JSON lines), `auditd` (five records
+//! per event — SYSCALL, EXECVE, CWD, PROCTITLE, EOE — so LINES events make
+//! 5 × LINES lines, for the `auditd` grouping) or `k8s` (Kubernetes
+//! `audit.k8s.io/v1` events, one a line). LINES always counts *events*.
+//! Each event's `seq` is its index, so receivers can check loss and
 //! duplicates.
 
 #[path = "../tests/support/gen_audit.rs"]
@@ -8,22 +14,35 @@ mod gen_audit;
 
 use std::io::{BufWriter, Write};
 
+const USAGE: &str = "usage: gen-audit LINES [SEED] [json|auditd|k8s] > audit.log";
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let lines: u64 = match args.next().map(|a| a.parse()) {
         Some(Ok(n)) => n,
-        _ => {
-            eprintln!("usage: gen-audit LINES [SEED] > audit.log");
-            std::process::exit(2);
-        }
+        _ => fail(USAGE),
     };
     let seed: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(7);
+    let render: fn(u64, u64) -> String = match args.next().as_deref() {
+        None | Some("json") => gen_audit::json_line,
+        Some("auditd") => gen_audit::auditd_lines,
+        Some("k8s") => gen_audit::k8s_line,
+        Some(_) => fail(USAGE),
+    };
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-    if let Err(error) =
-        gen_audit::write_json_lines(&mut out, seed, 0..lines).and_then(|()| out.flush())
-    {
-        eprintln!("gen-audit: {error}");
-        std::process::exit(1);
+    let written = (0..lines)
+        .try_for_each(|seq| {
+            out.write_all(render(seed, seq).as_bytes())?;
+            out.write_all(b"\n")
+        })
+        .and_then(|()| out.flush());
+    if let Err(error) = written {
+        fail(&format!("gen-audit: {error}"));
     }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("{message}");
+    std::process::exit(2);
 }
