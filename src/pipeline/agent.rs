@@ -161,8 +161,9 @@ pub async fn run(
             .await
             .map_err(|reason| PipelineError::Admin { reason })?;
     }
-    let alert_handle = alert_service
-        .map(|service| tokio::spawn(service.run(journal.clone(), sink_shutdown_for_alerts.clone())));
+    let alert_handle = alert_service.map(|service| {
+        tokio::spawn(service.run(journal.clone(), sink_shutdown_for_alerts.clone()))
+    });
     for (sink, task) in config.sinks.iter().zip(sinks) {
         components.spawn_sink(sink.clone(), task);
     }

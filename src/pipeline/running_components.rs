@@ -22,13 +22,13 @@ use std::path::PathBuf;
 use tokio::task::JoinHandle;
 
 use super::file_source::{FileSourceTask, JournaledPositions};
-use crate::alerts::AlertTap;
 use super::reload::ReloadPlan;
 use super::sink_runner::SinkTask;
 use super::socket_source::SocketSourceTask;
 use super::source_task::SourceTask;
 use super::stats::PipelineStats;
 use super::PipelineError;
+use crate::alerts::AlertTap;
 use crate::config::{Config, SinkConfig, SourceConfig, SourceKind};
 use crate::journal::Journal;
 use crate::shutdown::{Shutdown, ShutdownTrigger};

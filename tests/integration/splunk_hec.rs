@@ -76,7 +76,8 @@ fn fifty_thousand_events_arrive_exactly_once_as_hec_envelopes() {
     );
     let agent = Agent::start(&ws, &config);
     assert!(
-        wait_until(Duration::from_secs(180), || splunk.event_count() as u64 >= N),
+        wait_until(Duration::from_secs(180), || splunk.event_count() as u64
+            >= N),
         "{} events arrived; log:\n{}",
         splunk.event_count(),
         agent.log()
@@ -122,7 +123,8 @@ fn batches_are_split_below_max_request_bytes() {
     );
     let agent = Agent::start(&ws, &config_with_splunk(&ws, &splunk.url(), &extra));
     assert!(
-        wait_until(Duration::from_secs(120), || splunk.event_count() as u64 >= N),
+        wait_until(Duration::from_secs(120), || splunk.event_count() as u64
+            >= N),
         "log:\n{}",
         agent.log()
     );
@@ -146,7 +148,8 @@ fn a_collector_busy_with_503_gets_everything_once_it_recovers() {
     assert_eq!(splunk.event_count(), 0);
     assert!(splunk.event_requests() >= 2, "retried while busy");
     assert!(
-        wait_until(Duration::from_secs(120), || splunk.event_count() as u64 >= N),
+        wait_until(Duration::from_secs(120), || splunk.event_count() as u64
+            >= N),
         "{} events arrived; log:\n{}",
         splunk.event_count(),
         agent.log()
