@@ -255,6 +255,7 @@ fn run(path: Option<&Path>, watch_config: bool, once: bool) -> anyhow::Result<Ex
     let options = RunOptions {
         once,
         progress_bar: once && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        drain_timeout: config.shutdown_timeout,
         ..RunOptions::default()
     };
     let report = runtime.block_on(async {

@@ -30,6 +30,9 @@ pub(crate) struct RawConfig {
     /// machine's hostname (`/proc/sys/kernel/hostname`, else the `HOSTNAME`
     /// environment variable, else `localhost`).
     pub host: Option<Located<String>>,
+    /// Longest wait at SIGTERM for sinks to deliver what is in flight.
+    /// Default `"10s"`.
+    pub shutdown_timeout: Option<Located<NumberOrText>>,
     /// `[journal]`: the durable on-disk buffer between sources and sinks.
     pub journal: Option<Located<RawJournal>>,
     /// `[admin]`: the local HTTP endpoint for `/health`, `/metrics`, `/status`.

@@ -164,6 +164,7 @@ stream = "stderr"
     let expected = Config {
         data_dir: PathBuf::from("/var/lib/auditship"),
         host: "web-1".into(),
+        shutdown_timeout: Duration::from_secs(10),
         journal: JournalConfig {
             max_bytes: 2 << 30,
             fsync: FsyncPolicy::Always,

@@ -16,6 +16,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Name stamped on every event (`agent.host`); `auto` is resolved.
     pub host: String,
+    /// At SIGTERM: how long sinks may keep delivering what the journal
+    /// holds before the agent exits (the rest stays journaled).
+    pub shutdown_timeout: Duration,
     pub journal: JournalConfig,
     pub integrity: IntegrityConfig,
     /// Admin endpoint address, when configured.

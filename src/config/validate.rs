@@ -48,6 +48,8 @@ mod syslog_sink;
 
 /// Default `data_dir`.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/auditship";
+/// `shutdown_timeout` when absent: long enough for a batch in flight.
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 const SOURCE_TYPES_AVAILABLE: &[&str] = &["file", "unix", "syslog", "http"];
 const SOURCE_TYPES_LATER: &[&str] = &[];
@@ -341,6 +343,13 @@ impl Validator {
             }
             Some(h) => h.value.clone(),
         };
+        let shutdown_timeout = self.duration(
+            &[],
+            "shutdown_timeout",
+            &raw.shutdown_timeout,
+            DEFAULT_SHUTDOWN_TIMEOUT,
+            false,
+        );
         let journal = match &raw.journal {
             Some(journal) => self.journal(&journal.value),
             None => JournalConfig::default(),
@@ -359,6 +368,7 @@ impl Validator {
         Some(Config {
             data_dir,
             host,
+            shutdown_timeout,
             journal,
             integrity,
             admin,

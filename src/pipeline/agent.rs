@@ -7,7 +7,7 @@
 //!
 //! Stop order: sources stop reading and push what they read into the
 //! journal, then acknowledge it (checkpoints saved); then sinks drain what
-//! is readable within `drain_timeout`; then the journal closes. Anything not
+//! is readable, all within `shutdown_timeout`; then the journal closes. Anything not
 //! delivered stays in the journal for the next start.
 //!
 //! While running, a reload request re-reads the configuration and starts,
@@ -37,7 +37,8 @@ use crate::shutdown::{self, Shutdown};
 pub struct RunOptions {
     /// How often the one-line summary is logged (`None`: never).
     pub summary_interval: Option<Duration>,
-    /// Longest time sinks may keep draining after the stop signal.
+    /// Longest time the stop may take after the signal (sources finish,
+    /// final checkpoint, sinks drain): `shutdown_timeout`.
     pub drain_timeout: Duration,
     /// `--once`: read file sources to their end, deliver, stop (see
     /// [`backfill`]).
@@ -221,11 +222,14 @@ pub async fn run(
     ready.store(false, Ordering::Relaxed);
     notifier.stopping("Stopping: draining sinks.");
     tracing::info!("Stopping: sources first, then sinks drain, then the journal closes.");
+    // One budget for the whole stop (`shutdown_timeout`), so the phases
+    // together never hold the exit longer than configured.
+    let deadline = tokio::time::Instant::now() + options.drain_timeout;
     let sources_done = components.wait_sources();
     // A source blocked on a full journal (sinks down) cannot finish its
     // last append; it is abandoned here and its unacknowledged lines are
     // read again at the next start.
-    if tokio::time::timeout(options.drain_timeout, sources_done)
+    if tokio::time::timeout_at(deadline, sources_done)
         .await
         .is_err()
     {
@@ -235,14 +239,11 @@ pub async fn run(
     // and is journaled before sinks drain so that they deliver it too.
     checkpoint_stop.fire();
     if let Some(checkpointer) = checkpointer {
-        let _ = tokio::time::timeout(options.drain_timeout, checkpointer).await;
+        let _ = tokio::time::timeout_at(deadline, checkpointer).await;
     }
     sink_stop.fire();
     let drain = components.wait_sinks();
-    if tokio::time::timeout(options.drain_timeout, drain)
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout_at(deadline, drain).await.is_err() {
         tracing::warn!(
             timeout_ms = options.drain_timeout.as_millis() as u64,
             "Sinks did not finish draining in time; the rest stays in the journal for the next start."
@@ -251,10 +252,7 @@ pub async fn run(
     if let Some(alerts) = alert_handle {
         // Delivery stopped with the sinks; what is undelivered stays in
         // the outbox for the next start.
-        if tokio::time::timeout(options.drain_timeout, alerts)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout_at(deadline, alerts).await.is_err() {
             tracing::warn!(
                 "Alerting did not stop in time; undelivered notifications stay in the outbox."
             );

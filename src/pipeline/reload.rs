@@ -113,6 +113,10 @@ impl ReloadPlan {
         };
         check("data_dir", old.data_dir != new.data_dir);
         check("host", old.host != new.host);
+        check(
+            "shutdown_timeout",
+            old.shutdown_timeout != new.shutdown_timeout,
+        );
         check("journal", old.journal != new.journal);
         check("integrity", old.integrity != new.integrity);
         check("admin", old.admin != new.admin);
@@ -137,6 +141,7 @@ impl ReloadPlan {
         Config {
             data_dir: old.data_dir.clone(),
             host: old.host.clone(),
+            shutdown_timeout: old.shutdown_timeout,
             journal: old.journal.clone(),
             integrity: old.integrity.clone(),
             admin: old.admin.clone(),

@@ -166,3 +166,42 @@ fn only_the_events_the_destination_refuses_are_dead_lettered() {
     assert_eq!(delivered.len(), N as usize - expected_bad);
     assert!(delivered.keys().all(|&s| !bad(s)));
 }
+
+#[test]
+fn sigterm_with_a_hanging_destination_exits_within_shutdown_timeout_and_keeps_the_rest() {
+    const N: u64 = 500;
+    let receiver = HttpReceiver::start();
+    receiver.set_mode(Mode::Hang);
+    let ws = Workspace::new();
+    append_lines(&ws.logs().join("audit.log"), SEED, 0..N);
+    let text = std::fs::read_to_string(config_with_http(&ws, &receiver.url(), "")).unwrap();
+    let config = ws.write_config(&format!(
+        "shutdown_timeout = \"1s\"\n{}",
+        text.replace("request_timeout = \"1s\"", "request_timeout = \"60s\"")
+    ));
+    let agent = Agent::start(&ws, &config);
+    assert!(
+        wait_until(Duration::from_secs(30), || receiver.requests() >= 1),
+        "log:\n{}",
+        agent.log()
+    );
+    let stopping = std::time::Instant::now();
+    assert_eq!(agent.stop(), 0);
+    let took = stopping.elapsed();
+    // 1 s of budget plus slack for a loaded machine; without the budget
+    // the hanging 60 s request would hold the exit for the sinks' whole
+    // drain (5 s before `shutdown_timeout` existed).
+    assert!(took < Duration::from_millis(4500), "stop took {took:?}");
+
+    receiver.set_mode(Mode::Ok);
+    let agent = Agent::start(&ws, &config);
+    assert!(
+        wait_until(
+            Duration::from_secs(60),
+            || count_by_seq(&receiver.events()).len() as u64 >= N
+        ),
+        "what was not delivered before the stop stayed in the journal; log:\n{}",
+        agent.log()
+    );
+    assert_eq!(agent.stop(), 0);
+}
