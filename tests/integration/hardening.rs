@@ -3,8 +3,8 @@
 //! the `file` sink's archive 0640 in 0750 directories), a `data_dir` others
 //! may write to stops the start, and no secret of the configuration ever
 //! reaches stdout, stderr, `/metrics` or `/status` — through a start, sinks
-//! that fail, `validate`, and start-up errors. (There is no config reload
-//! yet; when there is, it belongs in the sentinel test.)
+//! that fail, `validate`, a refused and an applied reload, and start-up
+//! errors.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -286,7 +286,7 @@ fn no_secret_reaches_stdout_stderr_metrics_or_status() {
     let out_path = ws.path("agent.out");
     let err_path = ws.path("agent.err");
     let mut child = Command::new(bin())
-        .args(["run", "-c", config_arg])
+        .args(["run", "--log-format", "text", "-c", config_arg])
         .env("RUST_LOG", "auditship=debug")
         .env(
             "HTTPS_PROXY",
@@ -317,6 +317,32 @@ fn no_secret_reaches_stdout_stderr_metrics_or_status() {
         "sinks did not all fail and retry; metrics:\n{metrics}\nlog:\n{}",
         log()
     );
+    // Reload: a refused file with an error on a secret's line, then a
+    // valid one that changes a secret (the splunk sink restarts).
+    let reloads = |result: &str| {
+        let wanted = format!("auditship_config_reloads_total{{result=\"{result}\"}} 1");
+        wait_until(Duration::from_secs(30), || {
+            admin_get(admin, "/metrics").is_some_and(|m| m.contains(&wanted))
+        })
+    };
+    let hup = || {
+        Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .unwrap()
+    };
+    std::fs::write(&config, &broken[1]).unwrap();
+    hup();
+    assert!(reloads("rejected"), "log:\n{}", log());
+    std::fs::write(
+        &config,
+        text.replace("S3NT1NEL-hec-token\"", "S3NT1NEL-hec-token-rotated\""),
+    )
+    .unwrap();
+    hup();
+    assert!(reloads("applied"), "log:\n{}", log());
+    metrics = admin_get(admin, "/metrics").unwrap_or_default();
+
     let status = admin_get(admin, "/status").expect("/status answers");
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
