@@ -5,7 +5,8 @@
 //! bounded, crash-safe; assigns `agent.seq`) → one cursor per sink →
 //! `sinks` (encode, write, advance the cursor). `pipeline` wires them from
 //! the validated `config`; `shutdown` is the one cancellation signal;
-//! `status` reads the state a running (or stopped) agent left on disk.
+//! `status` reads the state a running (or stopped) agent left on disk and
+//! `live_status` asks a running one through its admin endpoint.
 //!
 //! See `ARCHITECTURE.md` for the code map and the invariants.
 
@@ -19,6 +20,7 @@ pub mod event;
 pub mod event_filter;
 pub mod formats;
 pub mod journal;
+pub mod live_status;
 pub mod pipeline;
 pub mod shutdown;
 pub mod sinks;

@@ -89,7 +89,9 @@ enum Command {
         file: Option<PathBuf>,
     },
     /// Show per-sink backlog and per-source file positions, read from the
-    /// data directory (works whether or not the agent is running).
+    /// data directory (works whether or not the agent is running); with
+    /// [admin], also the running agent's per-sink sent, retries, dead
+    /// letters and last error.
     Status {
         /// Configuration file (TOML). Default: the built-in demo.
         #[arg(short, long, value_name = "FILE")]
@@ -507,6 +509,14 @@ fn show_status(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     };
     let report = status::collect(&config).context("cannot read the agent's state")?;
     print!("{report}");
+    // The running agent adds what only it knows: why a sink is failing now.
+    if let Some(admin) = &config.admin {
+        println!();
+        match auditship::live_status::fetch(&admin.address) {
+            Ok(live) => print!("{}", auditship::live_status::render(&live)),
+            Err(reason) => println!("running   {reason}"),
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -256,6 +256,7 @@ pub fn status_json(state: &AdminState) -> String {
     let stats = state.stats.snapshot();
     let journal = state.journal.stats();
     let backlogs = state.journal.backlogs();
+    let sink_stats = state.stats.sink_snapshots();
     let sinks: Vec<_> = state
         .sink_ids()
         .iter()
@@ -265,7 +266,20 @@ pub fn status_json(state: &AdminState) -> String {
                 .find(|(name, _)| name == sink)
                 .map(|(_, backlog)| *backlog)
                 .unwrap_or_default();
-            json!({"id": sink, "backlog_events": backlog.events, "backlog_bytes": backlog.bytes})
+            let counters = sink_stats.iter().find(|s| &s.sink == sink);
+            let last_error = counters.and_then(|s| s.last_error.as_ref()).map(|(at, reason)| {
+                let at = chrono::DateTime::from_timestamp(*at, 0).unwrap_or_default();
+                json!({"at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "reason": reason})
+            });
+            json!({
+                "id": sink,
+                "backlog_events": backlog.events,
+                "backlog_bytes": backlog.bytes,
+                "events_sent": counters.map_or(0, |s| s.events_sent),
+                "retries": counters.map_or(0, |s| s.retries),
+                "dead_lettered": counters.map_or(0, |s| s.dead_lettered),
+                "last_error": last_error,
+            })
         })
         .collect();
     json!({

@@ -117,6 +117,12 @@ impl DeliveryContext {
             };
             self.stats.record_sink_error();
             self.sink_stats.record_retry();
+            match &failure {
+                Failure::Retry { reason, .. } => self.sink_stats.record_error(reason),
+                Failure::Credentials { status } => self.sink_stats.record_error(&format!(
+                    "credentials rejected (HTTP {status}); fix the sink's token or key"
+                )),
+            }
             let mut wait = backoff.next_delay();
             match failure {
                 Failure::Retry {

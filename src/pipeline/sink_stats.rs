@@ -39,6 +39,9 @@ struct Counters {
     latency_buckets: [AtomicU64; LATENCY_BUCKETS_MS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
+    /// The newest failure (Unix seconds, reason) for `/status` and
+    /// `auditship status`. Reasons are the ones logged: never a secret.
+    last_error: std::sync::Mutex<Option<(i64, String)>>,
 }
 
 /// A point-in-time copy of one sink's counters.
@@ -63,6 +66,8 @@ pub struct SinkStatsSnapshot {
     /// Requests in flight now (a gauge).
     pub in_flight: u64,
     pub latency: LatencySnapshot,
+    /// The newest failed attempt: when (Unix seconds) and why.
+    pub last_error: Option<(i64, String)>,
 }
 
 /// Prometheus-style histogram of request latency.
@@ -92,6 +97,16 @@ impl SinkStats {
     pub fn record_sent(&self, events: u64, bytes: u64) {
         self.inner.events_sent.fetch_add(events, Ordering::Relaxed);
         self.inner.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Remembers why the newest attempt failed.
+    pub fn record_error(&self, reason: &str) {
+        let now = chrono::Utc::now().timestamp();
+        *self
+            .inner
+            .last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some((now, reason.to_string()));
     }
 
     pub fn record_retry(&self) {
@@ -159,6 +174,11 @@ impl SinkStats {
                 count: c.latency_count.load(Ordering::Relaxed),
                 sum_seconds: c.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6,
             },
+            last_error: c
+                .last_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         }
     }
 }

@@ -107,3 +107,39 @@ fn a_taken_admin_address_refuses_the_start_and_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn status_shows_the_running_agents_last_error_per_sink() {
+    use crate::http_receiver::{HttpReceiver, Mode};
+    let receiver = HttpReceiver::start();
+    receiver.set_mode(Mode::Status(503));
+    let ws = Workspace::new();
+    append_lines(&ws.logs().join("audit.log"), 3, 0..20);
+    let port = free_port();
+    let config = ws.config(
+        "*.log",
+        &format!(
+            "[admin]\naddress = \"127.0.0.1:{port}\"\n\n[sinks.central]\ntype = \"http\"\nuri = \"{}/v1/audit\"\nretry = {{ initial = \"100ms\", max = \"200ms\" }}\n",
+            receiver.url()
+        ),
+    );
+    let agent = Agent::start(&ws, &config);
+    let status = || run_cli(&["status", "-c", config.to_str().unwrap()], None).1;
+    let mut out = String::new();
+    let failing = wait_until(Duration::from_secs(30), || {
+        out = status();
+        out.lines()
+            .any(|l| l.starts_with("central") && l.contains("503"))
+    });
+    assert!(failing, "status:\n{out}\nlog:\n{}", agent.log());
+    assert!(out.contains("running   version"), "{out}");
+    let archive = out.lines().rfind(|l| l.starts_with("out ")).unwrap();
+    assert!(
+        archive.ends_with(" -"),
+        "the file sink has no error: {archive}"
+    );
+
+    assert_eq!(agent.stop(), 0);
+    let stopped = status();
+    assert!(stopped.contains("is it running?"), "{stopped}");
+}
