@@ -35,8 +35,9 @@
 //!   `MIN_CONTENT_MATCH_BYTES` of them, another inode) whose original was
 //!   truncated or is gone: copytruncate. The copy takes over the original's
 //!   [`FileId`] and offset; only bytes after it are read. If the original is
-//!   still intact the decision waits up to one `glob_interval` (the copy is
-//!   made before the truncation), then the file counts as a new one;
+//!   still intact the decision waits up to one `glob_interval` (at least
+//!   1 s; the copy is made before the truncation), then the file counts as
+//!   a new one;
 //! - a copy still being written (its bytes are a strict prefix of a known
 //!   file's first bytes, or it has a known file's first bytes but is shorter
 //!   than what was read of it): the decision waits up to one
@@ -93,6 +94,10 @@ use super::fingerprint::{FileId, Fingerprint};
 use super::line_reader::{FramedLines, Line, LineFramer};
 use super::options::TailerOptions;
 use super::watcher::{ChangeWatcher, WakeSignal};
+
+/// Shortest wait for the original of a copy to be truncated (see
+/// `keep_deferring`).
+const MIN_COPY_DECISION_WINDOW: Duration = Duration::from_secs(1);
 
 /// Size of one read.
 pub const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -541,7 +546,14 @@ impl FileTailer {
     /// (at least two polls) after it was first deferred; false once that is
     /// over.
     fn keep_deferring(&mut self, key: (u64, u64), now: Instant) -> bool {
-        let window = self.opts.glob_interval.max(2 * self.opts.poll_interval);
+        // At least a second: logrotate truncates right after copying, but
+        // on a loaded host the truncation can land a few hundred ms later,
+        // and deciding too early ships the whole copy again.
+        let window = self
+            .opts
+            .glob_interval
+            .max(2 * self.opts.poll_interval)
+            .max(MIN_COPY_DECISION_WINDOW);
         let first = *self.deferred.entry(key).or_insert(now);
         now.saturating_duration_since(first) < window
     }
