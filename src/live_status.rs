@@ -5,51 +5,55 @@
 //! Why next to the data-directory report (`crate::status`) instead of
 //! replacing it: the state files say what is owed even when the agent is
 //! stopped or crashed, while only the running agent knows why a sink is
-//! failing right now. A plain blocking HTTP/1.0 GET keeps the command free
-//! of a runtime; the endpoint is loopback by default and shows no event
+//! failing right now. The request goes through hyper like the `tap`
+//! client's; the endpoint is loopback by default and shows no event
 //! content or secret.
 
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 /// How long the command waits for the agent before saying it is not there.
 const TIMEOUT: Duration = Duration::from_secs(3);
 
 /// `GET /status` from the admin endpoint at `address` (`host:port`).
-pub fn fetch(address: &str) -> Result<Value, String> {
-    let target = address
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {address}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{address} resolves to no address"))?;
-    let mut stream = TcpStream::connect_timeout(&target, TIMEOUT)
+pub async fn fetch(address: &str) -> Result<Value, String> {
+    tokio::time::timeout(TIMEOUT, get_status(address))
+        .await
+        .unwrap_or_else(|_| Err(format!("{address} did not answer within 3 s")))
+}
+
+async fn get_status(address: &str) -> Result<Value, String> {
+    let stream = tokio::net::TcpStream::connect(address)
+        .await
         .map_err(|e| format!("no agent answers on {address} ({e}); is it running?"))?;
-    stream.set_read_timeout(Some(TIMEOUT)).ok();
-    stream.set_write_timeout(Some(TIMEOUT)).ok();
-    write!(
-        stream,
-        "GET /status HTTP/1.0\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| format!("cannot ask {address}: {e}"))?;
-    let mut response = Vec::new();
-    stream
-        .take(16 << 20)
-        .read_to_end(&mut response)
-        .map_err(|e| format!("no complete answer from {address}: {e}"))?;
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| format!("{address} did not answer HTTP"))?;
-    let head = String::from_utf8_lossy(&response[..split]);
-    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-        let status = head.lines().next().unwrap_or_default();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| format!("cannot ask {address}: {e}"))?;
+    tokio::spawn(connection);
+    let request = hyper::Request::get("/status")
+        .header(hyper::header::HOST, address)
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("no answer from {address}: {e}"))?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("no complete answer from {address}: {e}"))?
+        .to_bytes();
+    if !status.is_success() {
         return Err(format!("{address} answered {status}"));
     }
-    serde_json::from_slice(&response[split + 4..])
+    serde_json::from_slice(&body)
         .map_err(|e| format!("{address} answered /status with invalid JSON: {e}"))
 }
 
@@ -132,14 +136,14 @@ mod tests {
         assert!(archive.ends_with(" -"), "{archive}");
     }
 
-    #[test]
-    fn fetch_says_when_no_agent_answers() {
+    #[tokio::test]
+    async fn fetch_says_when_no_agent_answers() {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let error = fetch(&format!("127.0.0.1:{port}")).unwrap_err();
+        let error = fetch(&format!("127.0.0.1:{port}")).await.unwrap_err();
         assert!(error.contains("is it running?"), "{error}");
     }
 }

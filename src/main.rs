@@ -512,7 +512,12 @@ fn show_status(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     // The running agent adds what only it knows: why a sink is failing now.
     if let Some(admin) = &config.admin {
         println!();
-        match auditship::live_status::fetch(&admin.address) {
+        let live = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?
+            .block_on(auditship::live_status::fetch(&admin.address));
+        match live {
             Ok(live) => print!("{}", auditship::live_status::render(&live)),
             Err(reason) => println!("running   {reason}"),
         }

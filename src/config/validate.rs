@@ -50,6 +50,8 @@ mod syslog_sink;
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/auditship";
 /// `shutdown_timeout` when absent: long enough for a batch in flight.
 const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// `request_timeout` of network sinks when absent.
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 const SOURCE_TYPES_AVAILABLE: &[&str] = &["file", "unix", "syslog", "http"];
 const SOURCE_TYPES_LATER: &[&str] = &[];
@@ -1266,13 +1268,7 @@ impl Validator {
             &[("gzip", Compression::Gzip), ("none", Compression::None)],
             Compression::Gzip,
         );
-        let request_timeout = self.duration(
-            table,
-            "request_timeout",
-            &raw.request_timeout,
-            Duration::from_secs(30),
-            true,
-        );
+        let request_timeout = self.request_timeout(table, &raw.request_timeout);
         let headers = match &raw.headers {
             Some(headers) => self.http_headers(table, &headers.value.0),
             None => Vec::new(),
@@ -1349,13 +1345,7 @@ impl Validator {
             1024 * 1024,
             1024,
         );
-        let request_timeout = self.duration(
-            table,
-            "request_timeout",
-            &raw.request_timeout,
-            Duration::from_secs(30),
-            true,
-        );
+        let request_timeout = self.request_timeout(table, &raw.request_timeout);
         (self.problems.len() == before).then(|| SplunkHecSinkConfig {
             endpoint: endpoint.value.trim_end_matches('/').to_string(),
             token: Secret::new(token.value.clone()),
@@ -1475,13 +1465,7 @@ impl Validator {
             &[("gzip", Compression::Gzip), ("none", Compression::None)],
             Compression::Gzip,
         );
-        let request_timeout = self.duration(
-            table,
-            "request_timeout",
-            &raw.request_timeout,
-            Duration::from_secs(30),
-            true,
-        );
+        let request_timeout = self.request_timeout(table, &raw.request_timeout);
         (self.problems.len() == before).then(|| DatadogLogsSinkConfig {
             site,
             api_key: Secret::new(key.value.clone()),
@@ -1631,13 +1615,7 @@ impl Validator {
                 ],
             },
         };
-        let request_timeout = self.duration(
-            table,
-            "request_timeout",
-            &raw.request_timeout,
-            Duration::from_secs(30),
-            true,
-        );
+        let request_timeout = self.request_timeout(table, &raw.request_timeout);
         (self.problems.len() == before).then(|| GcpLoggingSinkConfig {
             project_id: project.value.clone(),
             log_id: log.value.clone(),
@@ -1786,6 +1764,21 @@ impl Validator {
                 default
             }
         }
+    }
+
+    /// `request_timeout` of a network sink: default 30 s, never zero.
+    fn request_timeout(
+        &mut self,
+        table: &[String],
+        value: &Option<Located<NumberOrText>>,
+    ) -> Duration {
+        self.duration(
+            table,
+            "request_timeout",
+            value,
+            DEFAULT_REQUEST_TIMEOUT,
+            true,
+        )
     }
 
     /// A duration key; `positive` refuses zero.

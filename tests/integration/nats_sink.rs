@@ -14,21 +14,10 @@ const SEED: u64 = 29;
 const STREAM: &str = "AUDIT";
 
 fn config(ws: &Workspace, nats: &Nats, extra: &str) -> std::path::PathBuf {
-    ws.write_config(&format!(
-        r#"data_dir = "{data}"
-host = "test-host"
-
-[journal]
-batch_interval = "5ms"
-
-[sources.app]
-type = "file"
-include = ["{logs}/*.log"]
-format = "json"
-poll_interval = "50ms"
-glob_interval = "200ms"
-
-[sinks.bus]
+    ws.config_with_sinks(
+        "*.log",
+        &format!(
+            r#"[sinks.bus]
 type = "nats"
 urls = {urls}
 subject = "audit.{{tenant.id}}.{{action}}"
@@ -36,10 +25,9 @@ request_timeout = "10s"
 retry = {{ initial = "100ms", max = "1s" }}
 {extra}
 "#,
-        data = ws.data_dir().display(),
-        logs = ws.logs().display(),
-        urls = nats.urls_toml(),
-    ))
+            urls = nats.urls_toml(),
+        ),
+    )
 }
 
 /// What the sink makes of one field value in a subject token.

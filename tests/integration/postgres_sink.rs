@@ -13,21 +13,10 @@ const SEED: u64 = 23;
 const TABLE: &str = "audit.events";
 
 fn config(ws: &Workspace, pg: &Postgres, extra: &str) -> std::path::PathBuf {
-    ws.write_config(&format!(
-        r#"data_dir = "{data}"
-host = "test-host"
-
-[journal]
-batch_interval = "5ms"
-
-[sources.app]
-type = "file"
-include = ["{logs}/*.log"]
-format = "json"
-poll_interval = "50ms"
-glob_interval = "200ms"
-
-[sinks.store]
+    ws.config_with_sinks(
+        "*.log",
+        &format!(
+            r#"[sinks.store]
 type = "postgres"
 url = "{url}"
 password = "{PASSWORD}"
@@ -37,10 +26,9 @@ request_timeout = "5s"
 retry = {{ initial = "100ms", max = "1s" }}
 {extra}
 "#,
-        data = ws.data_dir().display(),
-        logs = ws.logs().display(),
-        url = pg.url(),
-    ))
+            url = pg.url(),
+        ),
+    )
 }
 
 /// The agent's own signed checkpoints (`agent.checkpoint`) are stored too;

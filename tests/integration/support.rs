@@ -47,13 +47,23 @@ impl Workspace {
     /// Writes a config tailing `logs/<include>` in json into a file sink
     /// under `out/`, with `extra` TOML appended; returns its path.
     pub fn config(&self, include: &str, extra: &str) -> PathBuf {
+        let sink = format!(
+            "[sinks.out]\ntype = \"file\"\npath = \"{}/events.ndjson\"\n{extra}",
+            self.out_dir().display()
+        );
+        self.config_with_sinks(include, &sink)
+    }
+
+    /// Writes a config tailing `logs/<include>` in json (fast polling, 5 ms
+    /// group commits) with `sinks` — the test's own `[sinks.ID]` tables —
+    /// after it; returns its path.
+    pub fn config_with_sinks(&self, include: &str, sinks: &str) -> PathBuf {
         let text = format!(
             r#"data_dir = "{data}"
 host = "test-host"
 
 [journal]
 batch_interval = "5ms"
-{journal_extra}
 
 [sources.app]
 type = "file"
@@ -62,18 +72,11 @@ format = "json"
 poll_interval = "50ms"
 glob_interval = "200ms"
 
-[sinks.out]
-type = "file"
-path = "{out}/events.ndjson"
-"#,
+{sinks}"#,
             data = self.data_dir().display(),
             logs = self.logs().display(),
-            out = self.out_dir().display(),
-            journal_extra = "",
         );
-        let path = self.path("auditship.toml");
-        std::fs::write(&path, format!("{text}{extra}")).unwrap();
-        path
+        self.write_config(&text)
     }
 
     pub fn write_config(&self, text: &str) -> PathBuf {

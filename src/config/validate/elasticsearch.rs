@@ -1,8 +1,6 @@
 //! Validation of the `elasticsearch` sink: endpoint, index or data stream
 //! name, credentials. Messages never show a password or key.
 
-use std::time::Duration;
-
 use chrono::{TimeZone, Utc};
 
 use super::super::located::Located;
@@ -90,13 +88,7 @@ impl Validator {
             10 * 1024 * 1024,
             1024,
         );
-        let request_timeout = self.duration(
-            table,
-            "request_timeout",
-            &raw.request_timeout,
-            Duration::from_secs(30),
-            true,
-        );
+        let request_timeout = self.request_timeout(table, &raw.request_timeout);
         (self.problems.len() == before).then(|| ElasticsearchSinkConfig {
             endpoint: endpoint.value.clone(),
             target: target.expect("checked above"),

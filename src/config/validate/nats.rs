@@ -52,13 +52,7 @@ impl Validator {
             }
             _ => None,
         };
-        let request_timeout = self.duration(
-            table,
-            "request_timeout",
-            &raw.request_timeout,
-            Duration::from_secs(30),
-            true,
-        );
+        let request_timeout = self.request_timeout(table, &raw.request_timeout);
         (self.problems.len() == before).then(|| NatsSinkConfig {
             urls: raw
                 .urls

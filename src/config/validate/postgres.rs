@@ -3,8 +3,6 @@
 //! way), the table name is a plain identifier. Messages never show the URL
 //! or the password: either may hold a secret.
 
-use std::time::Duration;
-
 use super::super::raw_sinks::RawPostgresSink;
 use super::Validator;
 use crate::config::types::*;
@@ -60,13 +58,7 @@ impl Validator {
                 }
             },
         };
-        let request_timeout = self.duration(
-            table,
-            "request_timeout",
-            &raw.request_timeout,
-            Duration::from_secs(30),
-            true,
-        );
+        let request_timeout = self.request_timeout(table, &raw.request_timeout);
         (self.problems.len() == before).then(|| PostgresSinkConfig {
             url: Secret::new(url.value.clone()),
             password: raw.password.as_ref().map(|p| Secret::new(p.value.clone())),

@@ -1,7 +1,5 @@
 //! Validation of the `syslog` sink.
 
-use std::time::Duration;
-
 use super::super::raw_sinks::RawSyslogSink;
 use super::Validator;
 use crate::config::syslog_sink_types::*;
@@ -87,13 +85,7 @@ impl Validator {
                 self.invalid(written.at(), table, "max_message_bytes", message);
             }
         }
-        let request_timeout = self.duration(
-            table,
-            "request_timeout",
-            &raw.request_timeout,
-            Duration::from_secs(30),
-            true,
-        );
+        let request_timeout = self.request_timeout(table, &raw.request_timeout);
         (self.problems.len() == before).then(|| SyslogSinkConfig {
             address: address.value.clone(),
             protocol,
