@@ -10,6 +10,7 @@
 //! never does I/O.
 
 mod canonical;
+pub use canonical::AgentSlots;
 
 use std::collections::BTreeMap;
 
@@ -382,6 +383,48 @@ pub fn format_time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// Appends [`format_time`]`(t)` as a JSON string, without allocating: the
+/// canonical writer runs this twice per event.
+pub(crate) fn write_time_string(t: &DateTime<Utc>, out: &mut Vec<u8>) {
+    use chrono::{Datelike, Timelike};
+    let nanos = t.nanosecond();
+    let year = t.year();
+    if nanos >= 1_000_000_000 || !(0..=9999).contains(&year) {
+        // A leap second or a year chrono writes with a sign: rare.
+        write_canonical_string(&format_time(t), out);
+        return;
+    }
+    fn digits(out: &mut Vec<u8>, value: u32, width: u32) {
+        for place in (0..width).rev() {
+            out.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+        }
+    }
+    out.push(b'"');
+    digits(out, year as u32, 4);
+    out.push(b'-');
+    digits(out, t.month(), 2);
+    out.push(b'-');
+    digits(out, t.day(), 2);
+    out.push(b'T');
+    digits(out, t.hour(), 2);
+    out.push(b':');
+    digits(out, t.minute(), 2);
+    out.push(b':');
+    digits(out, t.second(), 2);
+    // AutoSi: as many fraction digits (3, 6 or 9) as the value needs.
+    if nanos != 0 {
+        out.push(b'.');
+        if nanos.is_multiple_of(1_000_000) {
+            digits(out, nanos / 1_000_000, 3);
+        } else if nanos.is_multiple_of(1_000) {
+            digits(out, nanos / 1_000, 6);
+        } else {
+            digits(out, nanos, 9);
+        }
+    }
+    out.extend_from_slice(b"Z\"");
+}
+
 mod rfc3339 {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
@@ -439,15 +482,21 @@ impl AuditEvent {
     }
 
     /// The JSON form written by the NDJSON outputs, one line without the
-    /// trailing newline.
+    /// trailing newline: the canonical (RFC 8785) bytes plus `agent.chain`.
+    ///
+    /// Why canonical order: the hash chain covers the canonical form, so
+    /// writing the line in that order lets the pipeline serialize each
+    /// event once — the line is the hashed bytes with the link spliced in
+    /// (`pipeline::EncodedEvent`). Readers must not depend on key order
+    /// anyway; this one is simply sorted.
     pub fn to_json_line(&self, out: &mut Vec<u8>) {
-        // Serializing a plain struct of strings, numbers and maps into a Vec
-        // cannot fail.
-        serde_json::to_writer(out, self).expect("an AuditEvent always serializes");
+        canonical::write(self, canonical::AgentFields::SeqAndChain, out);
     }
 
     /// The canonical bytes (RFC 8785 JCS) of the event without
-    /// `agent.chain`: what the hash chain covers.
+    /// `agent.chain`: what the hash chain covers. Built the generic way
+    /// (through a `serde_json::Value` tree, keys sorted there): the
+    /// reference the fast writer is tested against.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut value = serde_json::to_value(self).expect("an AuditEvent always serializes");
         if let Some(agent) = value.get_mut("agent").and_then(Value::as_object_mut) {
@@ -458,23 +507,14 @@ impl AuditEvent {
         out
     }
 
-    /// The canonical bytes of the event without `agent.seq` and
-    /// `agent.chain`, and the index where `,"seq":N` goes so that the
-    /// result equals [`canonical_bytes`](Self::canonical_bytes) with
-    /// `agent.seq = N`. Lets parse workers do the expensive part and the
-    /// journal's writer thread only splice the seq in (see
-    /// `pipeline::EncodedEvent`). The slot is the `}` closing `agent`:
-    /// `host` sorts before `seq`, and `chain` is never included.
-    pub fn canonical_with_seq_slot(&self) -> (Vec<u8>, usize) {
-        let mut out = Vec::with_capacity(1536);
-        let slot = self.write_canonical_without_seq(&mut out);
-        (out, slot)
-    }
-
-    /// Like [`canonical_with_seq_slot`](Self::canonical_with_seq_slot),
-    /// appending to `out`; the slot is an index into `out`.
-    pub fn write_canonical_without_seq(&self, out: &mut Vec<u8>) -> usize {
-        canonical::write_without_seq(self, out)
+    /// Writes the canonical bytes of the event without `agent.seq` and
+    /// `agent.chain`; returns where they go, so that splicing `"chain":"…",`
+    /// and `,"seq":N` in gives [`to_json_line`](Self::to_json_line)'s bytes
+    /// and splicing only the seq gives [`canonical_bytes`](Self::canonical_bytes)
+    /// with `agent.seq = N`. Lets parse workers do the expensive part and
+    /// the journal's writer thread only splice (see `pipeline::EncodedEvent`).
+    pub fn write_canonical_without_seq(&self, out: &mut Vec<u8>) -> canonical::AgentSlots {
+        canonical::write(self, canonical::AgentFields::Neither, out)
     }
 }
 
@@ -549,6 +589,19 @@ fn format_es6_number(f: f64) -> String {
     }
 }
 
+/// True when one of the eight bytes in `word` is one [`NEEDS_ESCAPE`]
+/// marks (SWAR: a byte below 0x20, or equal to `"` or `\\`).
+fn word_needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    below_space
+        | has_zero(word ^ (ONES * u64::from(b'"')))
+        | has_zero(word ^ (ONES * u64::from(b'\\')))
+        != 0
+}
+
 /// Bytes a JCS string escapes: control characters, `"` and `\\`.
 static NEEDS_ESCAPE: [bool; 256] = {
     let mut table = [false; 256];
@@ -571,10 +624,21 @@ pub(crate) fn write_canonical_string(s: &str, out: &mut Vec<u8>) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut plain_from = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // Most strings escape nothing: skip eight plain bytes at a time.
+        if let Some(word) = bytes.get(i..i + 8) {
+            if !word_needs_escape(u64::from_le_bytes(word.try_into().expect("8 bytes"))) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
+        i += 1;
         if !NEEDS_ESCAPE[usize::from(b)] {
             continue;
         }
+        let i = i - 1;
         out.extend_from_slice(&bytes[plain_from..i]);
         plain_from = i + 1;
         match b {
@@ -762,17 +826,65 @@ mod tests {
             OriginKind::Agent,
         ] {
             e.origin.kind = kind;
-            let (mut fast, slot) = e.canonical_with_seq_slot();
-            fast.splice(slot..slot, b",\"seq\":7".iter().copied());
+            let mut fast = Vec::new();
+            let slots = e.write_canonical_without_seq(&mut fast);
+            fast.splice(slots.seq..slots.seq, b",\"seq\":7".iter().copied());
             let mut with_seq = e.clone();
             with_seq.agent.seq = Some(7);
             assert_eq!(
-                String::from_utf8(fast).unwrap(),
+                String::from_utf8(fast.clone()).unwrap(),
                 String::from_utf8(with_seq.canonical_bytes()).unwrap()
             );
+            // The JSON line is the same bytes with the link spliced in.
+            fast.splice(
+                slots.chain..slots.chain,
+                b"\"chain\":\"ab\",".iter().copied(),
+            );
+            with_seq.agent.chain = Some("ab".into());
+            let mut line = Vec::new();
+            with_seq.to_json_line(&mut line);
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(line).unwrap()
+            );
         }
-        let (minimal, _) = sample().canonical_with_seq_slot();
+        let mut minimal = Vec::new();
+        sample().write_canonical_without_seq(&mut minimal);
         assert_eq!(minimal, sample().canonical_bytes());
+    }
+
+    proptest::proptest! {
+        /// JCS escapes strings exactly as serde_json does; the word-at-a-time
+        /// scan must find every byte to escape wherever it sits in a word.
+        #[test]
+        fn canonical_strings_escape_like_serde_json(
+            s in proptest::string::string_regex("[a-z\"\\\\\u{0}-\u{1f}\u{7f}é€😀]{0,40}").unwrap()
+        ) {
+            let mut ours = Vec::new();
+            write_canonical_string(&s, &mut ours);
+            proptest::prop_assert_eq!(ours, serde_json::to_vec(&s).unwrap());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn times_are_written_like_format_time(
+            secs in -62_167_219_200i64..253_402_300_800,
+            nanos in proptest::prop_oneof![
+                proptest::strategy::Just(0u32),
+                proptest::strategy::Strategy::prop_map(0u32..1000, |ms| ms * 1_000_000),
+                proptest::strategy::Strategy::prop_map(0u32..1_000_000, |us| us * 1_000),
+                0u32..2_000_000_000,
+            ],
+        ) {
+            let t = match DateTime::from_timestamp(secs, nanos) {
+                Some(t) => t,
+                None => return Ok(()),
+            };
+            let mut ours = Vec::new();
+            write_time_string(&t, &mut ours);
+            proptest::prop_assert_eq!(ours, serde_json::to_vec(&format_time(&t)).unwrap());
+        }
     }
 
     #[test]

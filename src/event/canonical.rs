@@ -18,14 +18,32 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::{
-    format_time, write_canonical, write_canonical_string, Actor, ActorType, AgentInfo, AuditEvent,
-    BreakGlass, EffectiveIdentity, IdRef, Origin, OriginKind, ParseError, Resource, SourceEndpoint,
-    StatusDetail,
+    write_canonical, write_canonical_string, write_time_string, Actor, ActorType, AgentInfo,
+    AuditEvent, BreakGlass, EffectiveIdentity, IdRef, Origin, OriginKind, ParseError, Resource,
+    SourceEndpoint, StatusDetail,
 };
 
-/// Writes the event without `agent.seq` and `agent.chain`; returns the
-/// index of the `}` closing `agent`, where `,"seq":N` belongs.
-pub(super) fn write_without_seq(event: &AuditEvent, out: &mut Vec<u8>) -> usize {
+/// Whether to write `agent.seq` and `agent.chain` (when the event has
+/// them): the JSON line has both; parse workers write neither, the journal
+/// splices them in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AgentFields {
+    Neither,
+    SeqAndChain,
+}
+
+/// Where `agent.chain` and `agent.seq` go in the written bytes: `chain`
+/// is just after `"agent":{` (`chain` sorts first in `agent`), `seq` is
+/// the index of the `}` closing `agent` (`seq` sorts last).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentSlots {
+    pub chain: usize,
+    pub seq: usize,
+}
+
+/// Writes the event in canonical order with the `agent` fields `fields`
+/// says; returns where the others would go.
+pub(super) fn write(event: &AuditEvent, fields: AgentFields, out: &mut Vec<u8>) -> AgentSlots {
     let AuditEvent {
         schema_version,
         id,
@@ -57,11 +75,15 @@ pub(super) fn write_without_seq(event: &AuditEvent, out: &mut Vec<u8>) -> usize 
     o.key("agent");
     let AgentInfo {
         host,
-        seq: _,
-        chain: _,
+        seq,
+        chain,
         hops,
     } = agent;
     let mut a = Object::open(o.out);
+    let chain_slot = a.out.len();
+    if let (AgentFields::SeqAndChain, Some(chain)) = (fields, chain) {
+        a.str("chain", chain);
+    }
     if !hops.is_empty() {
         // Rare (aggregators only): the generic writer keeps the key order.
         a.key("hops");
@@ -69,8 +91,16 @@ pub(super) fn write_without_seq(event: &AuditEvent, out: &mut Vec<u8>) -> usize 
         write_canonical(&hops, a.out);
     }
     a.str("host", host);
+    let seq_slot = a.out.len();
+    if let (AgentFields::SeqAndChain, Some(seq)) = (fields, seq) {
+        a.key("seq");
+        a.out.extend_from_slice(seq.to_string().as_bytes());
+    }
     a.close();
-    let slot = o.out.len() - 1;
+    let slots = AgentSlots {
+        chain: chain_slot,
+        seq: seq_slot,
+    };
     o.opt_str("category", category);
     if !correlation.is_empty() {
         o.key("correlation");
@@ -81,7 +111,8 @@ pub(super) fn write_without_seq(event: &AuditEvent, out: &mut Vec<u8>) -> usize 
         write_map(details, o.out);
     }
     o.str("id", id);
-    o.str("ingest_time", &format_time(ingest_time));
+    o.key("ingest_time");
+    write_time_string(ingest_time, o.out);
     o.opt_str("message", message);
     o.key("origin");
     write_origin(origin, o.out);
@@ -148,13 +179,14 @@ pub(super) fn write_without_seq(event: &AuditEvent, out: &mut Vec<u8>) -> usize 
         t.str("id", id);
         t.close();
     }
-    o.str("time", &format_time(time));
+    o.key("time");
+    write_time_string(time, o.out);
     if *time_inferred {
         o.key("time_inferred");
         o.out.extend_from_slice(b"true");
     }
     o.close();
-    slot
+    slots
 }
 
 fn write_actor(actor: &Actor, out: &mut Vec<u8>) {

@@ -5,10 +5,12 @@
 //! thread, and the hash-chain link (`crate::chain`) depends on that seq and
 //! on the previous link, so it too is made there. Serializing every event
 //! there would make that thread the bottleneck, so parse workers serialize
-//! in parallel — the JSON line and its canonical (JCS) form, both with
-//! `agent.seq` absent — and remember where the `agent` object closes in
-//! each; the writer then only hashes `prev ‖ seq ‖ canonical-with-seq` and
-//! copies bytes around two short splices.
+//! in parallel — once: the JSON line is written in canonical (RFC 8785)
+//! order, so the bytes the link covers and the line differ only by the
+//! link itself. Parse workers write them with `agent.seq` and
+//! `agent.chain` absent and remember where each goes; the writer then
+//! hashes `prev ‖ seq ‖ canonical-with-seq` and copies bytes around two
+//! short splices.
 //!
 //! Invariants: `write_with_seq(seq)` produces exactly the JSON that
 //! serializing the event with `agent.seq = Some(seq)` would; `write_chained`
@@ -16,22 +18,15 @@
 //! `chain::link(prev, seq, canonical bytes of the event with that seq)`.
 
 use crate::chain::Link;
-use crate::event::AuditEvent;
+use crate::event::{AgentSlots, AuditEvent};
 
-/// The JSON line and canonical form of one event, minus its sequence
-/// number and chain link.
+/// The canonical form of one event, minus its sequence number and chain
+/// link.
 #[derive(Debug, Clone)]
 pub struct EncodedEvent {
-    /// The JSON line, then (from `json_len` on) the RFC 8785 bytes without
-    /// `agent.seq`/`agent.chain` (what the link covers once the seq is
-    /// spliced in). One buffer: one allocation per event.
+    /// Canonical bytes without `agent.seq`/`agent.chain`.
     bytes: Vec<u8>,
-    json_len: usize,
-    /// Byte index of the `}` that closes the `agent` object in the JSON.
-    seq_slot: usize,
-    /// Byte index (in `bytes`) of the `}` that closes `agent` in the
-    /// canonical form.
-    canonical_slot: usize,
+    slots: AgentSlots,
 }
 
 impl EncodedEvent {
@@ -39,26 +34,9 @@ impl EncodedEvent {
     /// link yet (they are the journal's to assign).
     pub fn encode(event: &AuditEvent) -> EncodedEvent {
         debug_assert!(event.agent.seq.is_none() && event.agent.chain.is_none());
-        let mut bytes = Vec::with_capacity(2048);
-        event.to_json_line(&mut bytes);
-        // The `agent` object is `{"host":"…"}` here. It is the last object
-        // member before `ingest_time`, so the last occurrence of its exact
-        // serialized form is the field itself: a nested copy inside
-        // `details` would come earlier, and strings after it escape quotes.
-        let mut needle = Vec::with_capacity(32 + event.agent.host.len());
-        needle.extend_from_slice(b"\"agent\":{\"host\":");
-        serde_json::to_writer(&mut needle, &event.agent.host).expect("a string serializes");
-        let seq_slot = rfind(&bytes, &needle)
-            .map(|at| at + needle.len())
-            .expect("the serialized event contains its agent object");
-        let json_len = bytes.len();
-        let canonical_slot = event.write_canonical_without_seq(&mut bytes);
-        EncodedEvent {
-            bytes,
-            json_len,
-            seq_slot,
-            canonical_slot,
-        }
+        let mut bytes = Vec::with_capacity(1024);
+        let slots = event.write_canonical_without_seq(&mut bytes);
+        EncodedEvent { bytes, slots }
     }
 
     /// Appends the event's JSON with `agent.seq = seq` and its chain link
@@ -68,6 +46,7 @@ impl EncodedEvent {
     pub fn write_chained(&self, seq: u64, previous: &Link, out: &mut Vec<u8>) -> Link {
         let mut digits = [0u8; 20];
         let digits = decimal(seq, &mut digits);
+        let AgentSlots { chain, seq: seq_at } = self.slots;
         let link = {
             use sha2::{Digest, Sha256};
             // Same as `chain::link(previous, seq, canonical-with-seq)`,
@@ -75,10 +54,10 @@ impl EncodedEvent {
             let mut hasher = Sha256::new();
             hasher.update(previous);
             hasher.update(seq.to_be_bytes());
-            hasher.update(&self.bytes[self.json_len..self.canonical_slot]);
+            hasher.update(&self.bytes[..seq_at]);
             hasher.update(b",\"seq\":");
             hasher.update(digits);
-            hasher.update(&self.bytes[self.canonical_slot..]);
+            hasher.update(&self.bytes[seq_at..]);
             <[u8; 32]>::from(hasher.finalize())
         };
         let mut hex = [0u8; 64];
@@ -87,42 +66,43 @@ impl EncodedEvent {
             pair[0] = DIGITS[usize::from(byte >> 4)];
             pair[1] = DIGITS[usize::from(byte & 15)];
         }
-        out.reserve(self.json_len + 96);
-        out.extend_from_slice(&self.bytes[..self.seq_slot]);
+        out.reserve(self.bytes.len() + 96);
+        out.extend_from_slice(&self.bytes[..chain]);
+        out.extend_from_slice(b"\"chain\":\"");
+        out.extend_from_slice(&hex);
+        out.extend_from_slice(b"\",");
+        out.extend_from_slice(&self.bytes[chain..seq_at]);
         out.extend_from_slice(b",\"seq\":");
         out.extend_from_slice(digits);
-        out.extend_from_slice(b",\"chain\":\"");
-        out.extend_from_slice(&hex);
-        out.push(b'"');
-        out.extend_from_slice(&self.bytes[self.seq_slot..self.json_len]);
+        out.extend_from_slice(&self.bytes[seq_at..]);
         link
     }
 
     /// The canonical bytes with `agent.seq = seq` (what the link covers).
     pub fn canonical_with_seq(&self, seq: u64) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.bytes.len() - self.json_len + 30);
-        out.extend_from_slice(&self.bytes[self.json_len..self.canonical_slot]);
-        out.extend_from_slice(b",\"seq\":");
-        out.extend_from_slice(seq.to_string().as_bytes());
-        out.extend_from_slice(&self.bytes[self.canonical_slot..]);
+        let mut out = Vec::with_capacity(self.bytes.len() + 30);
+        self.write_with_seq(seq, &mut out);
         out
     }
 
-    /// Appends the event's JSON with `agent.seq = seq` to `out`.
+    /// Appends the event's JSON with `agent.seq = seq` (and no link) to
+    /// `out`.
     pub fn write_with_seq(&self, seq: u64, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.bytes[..self.seq_slot]);
+        let mut digits = [0u8; 20];
+        let seq_at = self.slots.seq;
+        out.extend_from_slice(&self.bytes[..seq_at]);
         out.extend_from_slice(b",\"seq\":");
-        out.extend_from_slice(seq.to_string().as_bytes());
-        out.extend_from_slice(&self.bytes[self.seq_slot..self.json_len]);
+        out.extend_from_slice(decimal(seq, &mut digits));
+        out.extend_from_slice(&self.bytes[seq_at..]);
     }
 
     /// Length of the JSON line without the sequence number and link.
     pub fn len(&self) -> usize {
-        self.json_len
+        self.bytes.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.json_len == 0
+        self.bytes.is_empty()
     }
 }
 
@@ -138,19 +118,6 @@ fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
             return &buf[at..];
         }
     }
-}
-
-/// Last occurrence of `needle`. The agent object sits near the end of the
-/// line, so scanning backwards for its first byte finds it in a few steps.
-fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let (&first, _) = needle.split_first()?;
-    if needle.len() > haystack.len() {
-        return None;
-    }
-    (0..=haystack.len() - needle.len())
-        .rev()
-        .filter(|&i| haystack[i] == first)
-        .find(|&i| &haystack[i..i + needle.len()] == needle)
 }
 
 #[cfg(test)]

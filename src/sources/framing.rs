@@ -138,7 +138,7 @@ impl Framer {
     }
 
     fn garbage<'a>(&mut self, input: &'a [u8], out: &mut Vec<Frame>) -> &'a [u8] {
-        let end = input.iter().position(|&b| b == b'\n');
+        let end = memchr::memchr(b'\n', input);
         let chunk = &input[..end.unwrap_or(input.len())];
         let room = self.max_frame.saturating_sub(self.buf.len());
         self.buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
@@ -181,7 +181,7 @@ impl Framer {
     }
 
     fn line<'a>(&mut self, input: &'a [u8], out: &mut Vec<Frame>) -> &'a [u8] {
-        let end = input.iter().position(|&b| b == b'\n');
+        let end = memchr::memchr(b'\n', input);
         let chunk = &input[..end.unwrap_or(input.len())];
         let room = self.max_frame.saturating_sub(self.buf.len());
         if chunk.len() > room {
@@ -201,7 +201,7 @@ impl Framer {
     }
 
     fn skipping<'a>(&mut self, input: &'a [u8], len: u64, out: &mut Vec<Frame>) -> &'a [u8] {
-        match input.iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', input) {
             Some(end) => {
                 let prefix = std::mem::take(&mut self.buf);
                 out.push(Frame::TooLong {

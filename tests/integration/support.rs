@@ -120,10 +120,10 @@ glob_interval = "200ms"
     }
 }
 
-/// How a checkpoint event's line starts (its id is `checkpoint-SEQ-…`).
+/// How a checkpoint event's line starts (keys in canonical order).
 /// Tests count the events of their input, so the harness leaves the
 /// agent's signed checkpoints out (`tamper_evidence.rs` checks those).
-const CHECKPOINT_START: &[u8] = br#"{"schema_version":"1","id":"checkpoint-"#;
+const CHECKPOINT_START: &[u8] = br#"{"action":"agent.checkpoint","#;
 
 /// True for the agent's own `agent.checkpoint` events.
 pub fn is_checkpoint(event: &Value) -> bool {

@@ -122,7 +122,7 @@ impl LineFramer {
         let mut pos = 0;
         while pos < chunk.len() && !out.is_full() {
             let rest = &chunk[pos..];
-            match rest.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', rest) {
                 Some(i) => {
                     self.finish_line(&rest[..i], 1, out);
                     pos += i + 1;

@@ -58,7 +58,7 @@ pub fn split_forwarded(body: &[u8], max_entry: usize) -> Result<Vec<Frame>, Body
 mod tests {
     use super::*;
 
-    const EVENT: &str = r#"{"schema_version":"1","id":"e-1","time":"2026-03-27T10:30:15.123456789Z","action":"user.login","outcome":"success","severity":"info","actor":{"id":"alice","type":"user"},"origin":{"kind":"file","format":"json","path":"/var/log/app/audit.log","offset":120},"agent":{"host":"web-1","seq":42},"ingest_time":"2026-03-27T10:30:16Z"}"#;
+    const EVENT: &str = r#"{"action":"user.login","actor":{"id":"alice","type":"user"},"agent":{"host":"web-1","seq":42},"id":"e-1","ingest_time":"2026-03-27T10:30:16Z","origin":{"format":"json","kind":"file","offset":120,"path":"/var/log/app/audit.log"},"outcome":"success","schema_version":"1","severity":"info","time":"2026-03-27T10:30:15.123456789Z"}"#;
 
     #[test]
     fn each_line_is_kept_as_the_sending_agent_wrote_it() {
