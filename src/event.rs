@@ -394,10 +394,13 @@ pub(crate) fn write_time_string(t: &DateTime<Utc>, out: &mut Vec<u8>) {
         write_canonical_string(&format_time(t), out);
         return;
     }
-    fn digits(out: &mut Vec<u8>, value: u32, width: u32) {
-        for place in (0..width).rev() {
-            out.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+    fn digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
+        let mut text = [b'0'; 9];
+        for digit in text[..width].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
         }
+        out.extend_from_slice(&text[..width]);
     }
     out.push(b'"');
     digits(out, year as u32, 4);
@@ -538,20 +541,37 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
             out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
+            for (i, (key, value)) in canonical_order(map.iter()).into_iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
                 write_canonical_string(key, out);
                 out.push(b':');
-                write_canonical(&map[key], out);
+                write_canonical(value, out);
             }
             out.push(b'}');
         }
     }
+}
+
+/// The members of a map sorted by key bytes (a `BTreeMap`, as
+/// `serde_json::Map` is here) in JCS order: by UTF-16 code units. Byte
+/// order is code point order, which differs from UTF-16 order only between
+/// characters from U+E000 on (lead byte 0xEE or more) and those above
+/// U+FFFF, so only keys holding such a byte need sorting again — rare,
+/// and the UTF-16 comparison is slow.
+pub(crate) fn canonical_order<'a, V>(
+    members: impl Iterator<Item = (&'a String, &'a V)>,
+) -> Vec<(&'a String, &'a V)> {
+    let mut members: Vec<_> = members.collect();
+    if members
+        .iter()
+        .any(|(key, _)| key.bytes().any(|b| b >= 0xEE))
+    {
+        members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    }
+    members
 }
 
 fn write_canonical_number(n: &serde_json::Number, out: &mut Vec<u8>) {
@@ -884,6 +904,27 @@ mod tests {
             let mut ours = Vec::new();
             write_time_string(&t, &mut ours);
             proptest::prop_assert_eq!(ours, serde_json::to_vec(&format_time(&t)).unwrap());
+        }
+    }
+
+    proptest::proptest! {
+        /// `canonical_order` skips the UTF-16 sort when byte order is the
+        /// same; for any keys (also with characters from U+E000 and above
+        /// U+FFFF) the result must equal a full UTF-16 sort. Also fails if
+        /// `serde_json::Map` ever stops being sorted (its `preserve_order`
+        /// feature turned on by some dependency).
+        #[test]
+        fn canonical_order_is_utf16_order(
+            keys in proptest::collection::vec(
+                proptest::string::string_regex("[a-zA-Z_\u{e9}\u{e000}\u{fb01}\u{ff21}\u{1f600}\u{10437}]{0,4}").unwrap(),
+                0..8,
+            )
+        ) {
+            let map: Map<String, Value> = keys.iter().map(|k| (k.clone(), Value::Null)).collect();
+            let ours: Vec<&String> = canonical_order(map.iter()).into_iter().map(|(k, _)| k).collect();
+            let mut expected: Vec<&String> = map.keys().collect();
+            expected.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            proptest::prop_assert_eq!(ours, expected);
         }
     }
 

@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::{
-    write_canonical, write_canonical_string, write_time_string, Actor, ActorType, AgentInfo,
-    AuditEvent, BreakGlass, EffectiveIdentity, IdRef, Origin, OriginKind, ParseError, Resource,
-    SourceEndpoint, StatusDetail,
+    canonical_order, write_canonical, write_canonical_string, write_time_string, Actor, ActorType,
+    AgentInfo, AuditEvent, BreakGlass, EffectiveIdentity, IdRef, Origin, OriginKind, ParseError,
+    Resource, SourceEndpoint, StatusDetail,
 };
 
 /// Whether to write `agent.seq` and `agent.chain` (when the event has
@@ -283,10 +283,8 @@ fn origin_kind(kind: OriginKind) -> &'static str {
 
 /// A JSON object's members sorted by UTF-16 code units.
 fn write_map(map: &Map<String, Value>, out: &mut Vec<u8>) {
-    let mut members: Vec<(&String, &Value)> = map.iter().collect();
-    members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
     let mut o = Object::open(out);
-    for (key, value) in members {
+    for (key, value) in canonical_order(map.iter()) {
         o.dynamic_key(key);
         write_canonical(value, o.out);
     }
@@ -294,10 +292,8 @@ fn write_map(map: &Map<String, Value>, out: &mut Vec<u8>) {
 }
 
 fn write_string_map(map: &BTreeMap<String, String>, out: &mut Vec<u8>) {
-    let mut members: Vec<(&String, &String)> = map.iter().collect();
-    members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
     let mut o = Object::open(out);
-    for (key, value) in members {
+    for (key, value) in canonical_order(map.iter()) {
         o.dynamic_key(key);
         write_canonical_string(value, o.out);
     }
