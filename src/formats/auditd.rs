@@ -36,7 +36,7 @@
 use serde_json::{Map, Value};
 
 use super::auditd_actions::{record_action, syscall_action};
-use super::auditd_record::{parse_record, AuditRecord};
+use super::auditd_record::{parse_record_with, AuditRecord, StampCache};
 use super::entry_text::{finish_text_event, EntryText};
 use super::quarantine::quarantine_event;
 use super::schema_fill::{effective_mut, resource_mut, set_source_ip, set_source_port};
@@ -61,12 +61,13 @@ impl AuditdParser {
         let mut records = Vec::new();
         let mut unparsed = Vec::new();
         let mut first_error = None;
+        let mut stamps = StampCache::default();
         for line in text.text.split('\n') {
             let line = line.trim_end_matches('\r');
             if line.trim().is_empty() {
                 continue;
             }
-            match parse_record(line) {
+            match parse_record_with(line, &mut stamps) {
                 Ok(record) => records.push(record),
                 Err(error) => {
                     first_error.get_or_insert(error);
@@ -112,7 +113,7 @@ fn fill_event(event: &mut AuditEvent, records: &[AuditRecord]) {
         .or_else(|| {
             records
                 .iter()
-                .find(|r| !matches!(r.kind.as_str(), "EOE" | "PROCTITLE"))
+                .find(|r| !matches!(r.kind, "EOE" | "PROCTITLE"))
         })
         .unwrap_or(&records[0]);
     if let Some(first) = records.iter().find(|r| r.time.is_some()) {
@@ -122,11 +123,11 @@ fn fill_event(event: &mut AuditEvent, records: &[AuditRecord]) {
             event.details.insert("serial".into(), serial.into());
         }
     }
-    if let Some(node) = records.iter().find_map(|r| r.node.as_deref()) {
+    if let Some(node) = records.iter().find_map(|r| r.node) {
         event.details.insert("node".into(), node.into());
     }
     let get = |key| lookup(records, primary, key);
-    let (action, category) = match (primary.kind.as_str(), primary.get("syscall")) {
+    let (action, category) = match (primary.kind, primary.get("syscall")) {
         ("SYSCALL", Some(number)) => (syscall_action(primary.get("arch"), number), "system"),
         (kind, _) => record_action(kind),
     };
@@ -197,7 +198,7 @@ fn fill_resource(event: &mut AuditEvent, records: &[AuditRecord], primary: &Audi
         .iter()
         .filter(|r| r.kind == "PATH")
         .find_map(|r| r.get("name").filter(|n| *n != "(null)"));
-    let (kind, id, name) = match primary.kind.as_str() {
+    let (kind, id, name) = match primary.kind {
         "SYSCALL" if event.action == "syscall.execve" => {
             ("file", None, first_path.or(primary.get("exe")))
         }
@@ -229,28 +230,20 @@ fn message(records: &[AuditRecord], primary: &AuditRecord) -> Option<String> {
             .filter(|(k, _)| {
                 k.starts_with('a') && k[1..].bytes().all(|b| b.is_ascii_digit()) && k.len() > 1
             })
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
             .collect();
         if !args.is_empty() {
             return Some(args.join(" "));
         }
     }
-    (!primary.text.is_empty()).then(|| primary.text.clone())
+    (!primary.text.is_empty()).then(|| primary.text.to_string())
 }
 
 /// `details.<type>` for every record but `EOE`; repeated types as arrays.
 fn record_details(records: &[AuditRecord]) -> Map<String, Value> {
     let mut details = Map::new();
     for record in records.iter().filter(|r| r.kind != "EOE") {
-        let mut fields: Map<String, Value> = Map::new();
-        for (k, v) in &record.fields {
-            if !fields.contains_key(k) {
-                fields.insert(k.clone(), Value::String(v.clone()));
-            }
-        }
-        if !record.text.is_empty() {
-            fields.insert("text".into(), Value::String(record.text.clone()));
-        }
+        let fields = record_fields(record);
         let key = record.kind.to_ascii_lowercase();
         match details.get_mut(&key) {
             Some(Value::Array(items)) => items.push(Value::Object(fields)),
@@ -264,6 +257,27 @@ fn record_details(records: &[AuditRecord]) -> Map<String, Value> {
         }
     }
     details
+}
+
+/// One record's fields as an object: the first of repeated keys wins, and
+/// the loose text (when there is any) is `text`.
+///
+/// The map is collected rather than filled one insert at a time:
+/// `BTreeMap` then sorts once and builds its nodes in one pass. Its
+/// collect keeps the *last* of equal keys, so the fields go in reversed.
+fn record_fields(record: &AuditRecord) -> Map<String, Value> {
+    let text = (!record.text.is_empty()).then_some(record.text.as_ref());
+    let fields = record
+        .fields
+        .iter()
+        .rev()
+        .map(|(k, v)| (*k, v.as_ref()))
+        .filter(|(k, _)| text.is_none() || *k != "text");
+    text.map(|text| ("text", text))
+        .into_iter()
+        .chain(fields)
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect()
 }
 
 #[cfg(test)]

@@ -56,14 +56,27 @@ pub struct AuditdGrouper {
     open: Option<OpenGroup>,
 }
 
-fn key_of(line: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(line).ok()?;
-    let (node, stamp) = event_key(text)?;
+/// The `(node, stamp)` of a record line; `None` for a line that is no
+/// record (or not UTF-8). Borrowed: most lines join the open group, and
+/// comparing needs no copy ([`key_matches`]).
+fn key_of(line: &[u8]) -> Option<(&str, &str)> {
+    event_key(std::str::from_utf8(line).ok()?)
+}
+
+/// The stored form of a key: `node`, NUL, `stamp`.
+fn stored_key((node, stamp): (&str, &str)) -> Vec<u8> {
     let mut key = Vec::with_capacity(node.len() + stamp.len() + 1);
     key.extend_from_slice(node.as_bytes());
     key.push(0);
     key.extend_from_slice(stamp.as_bytes());
-    Some(key)
+    key
+}
+
+fn key_matches(stored: &[u8], (node, stamp): (&str, &str)) -> bool {
+    stored.len() == node.len() + 1 + stamp.len()
+        && stored.starts_with(node.as_bytes())
+        && stored[node.len()] == 0
+        && stored.ends_with(stamp.as_bytes())
 }
 
 fn is_eoe(line: &[u8]) -> bool {
@@ -107,7 +120,7 @@ impl AuditdGrouper {
         };
         match &mut self.open {
             Some(open)
-                if open.key == key
+                if key_matches(&open.key, key)
                     && open.records < MAX_GROUP_RECORDS
                     && open.entry.bytes.len() + line.len() < MAX_GROUP_BYTES =>
             {
@@ -118,7 +131,7 @@ impl AuditdGrouper {
             _ => {
                 out.extend(self.take_open());
                 self.open = Some(OpenGroup {
-                    key,
+                    key: stored_key(key),
                     entry: GroupedEntry {
                         offset,
                         bytes: line.to_vec(),

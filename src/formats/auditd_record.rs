@@ -15,21 +15,49 @@
 //! The "enriched" log format appends translated fields after a `0x1d`
 //! byte (`UID="root"`): it is read as a separator.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use super::time::parse_auditd_stamp;
 
-/// One record, values decoded.
+/// One record, values decoded. It borrows from the line: only hex-decoded
+/// values and loose text of several words are owned, so reading a record
+/// allocates little more than its field list (the event's `details` make
+/// their own copies once, at the end).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct AuditRecord {
-    pub node: Option<String>,
+pub(super) struct AuditRecord<'a> {
+    pub node: Option<&'a str>,
     /// `SYSCALL`, `USER_LOGIN`, `UNKNOWN[1329]`…
-    pub kind: String,
+    pub kind: &'a str,
     pub time: Option<DateTime<Utc>>,
     pub serial: Option<u64>,
-    pub fields: Vec<(String, String)>,
+    pub fields: Vec<(&'a str, Cow<'a, str>)>,
     /// Words that were not `key=value`, joined by spaces.
-    pub text: String,
+    pub text: Cow<'a, str>,
+}
+
+/// The last `msg=audit(…)` stamp read and its meaning: the records of one
+/// event share their stamp, so it is parsed once per event, not per record.
+#[derive(Debug, Default)]
+pub(super) struct StampCache<'a> {
+    last: Option<(&'a str, Stamp)>,
+}
+
+/// A stamp's time and serial.
+type Stamp = (DateTime<Utc>, Option<u64>);
+
+impl<'a> StampCache<'a> {
+    fn parse(&mut self, stamp: &'a str) -> Option<Stamp> {
+        match self.last {
+            Some((text, parsed)) if text == stamp => Some(parsed),
+            _ => {
+                let parsed = parse_auditd_stamp(stamp)?;
+                self.last = Some((stamp, parsed));
+                Some(parsed)
+            }
+        }
+    }
 }
 
 /// Why a line is not an audit record.
@@ -41,12 +69,12 @@ pub enum AuditdError {
     BadStamp(String),
 }
 
-impl AuditRecord {
+impl AuditRecord<'_> {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.fields
             .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_ref())
     }
 }
 
@@ -57,19 +85,30 @@ pub(super) fn event_key(line: &str) -> Option<(&str, &str)> {
         .strip_prefix("node=")
         .and_then(|rest| rest.split(' ').next())
         .unwrap_or("");
-    let start = line.find("msg=audit(")? + "msg=audit(".len();
-    let end = start + line[start..].find(')')?;
+    static STAMP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("msg=audit("));
+    let start = STAMP.find(line.as_bytes())? + "msg=audit(".len();
+    let end = start + memchr::memchr(b')', &line.as_bytes()[start..])?;
     Some((node, &line[start..end]))
 }
 
 /// Reads one record line.
-pub(super) fn parse_record(line: &str) -> Result<AuditRecord, AuditdError> {
+#[cfg(test)]
+pub(super) fn parse_record(line: &str) -> Result<AuditRecord<'_>, AuditdError> {
+    parse_record_with(line, &mut StampCache::default())
+}
+
+/// Reads one record line, reusing the stamp of the event's previous record.
+pub(super) fn parse_record_with<'a>(
+    line: &'a str,
+    stamps: &mut StampCache<'a>,
+) -> Result<AuditRecord<'a>, AuditdError> {
     let line = line.trim_end_matches(['\r', '\n']);
     let mut rest = line;
     let mut node = None;
     if let Some(after) = rest.strip_prefix("node=") {
         let (name, after) = after.split_once(' ').unwrap_or((after, ""));
-        node = Some(name.to_string());
+        node = Some(name);
         rest = after.trim_start();
     }
     let after_type = rest.strip_prefix("type=").ok_or(AuditdError::NoType)?;
@@ -83,8 +122,9 @@ pub(super) fn parse_record(line: &str) -> Result<AuditRecord, AuditdError> {
             .find(')')
             .ok_or_else(|| AuditdError::BadStamp(after.into()))?;
         let stamp = &after[..end];
-        let (t, s) =
-            parse_auditd_stamp(stamp).ok_or_else(|| AuditdError::BadStamp(stamp.to_string()))?;
+        let (t, s) = stamps
+            .parse(stamp)
+            .ok_or_else(|| AuditdError::BadStamp(stamp.to_string()))?;
         time = Some(t);
         serial = s;
         body = after[end + 1..]
@@ -95,11 +135,11 @@ pub(super) fn parse_record(line: &str) -> Result<AuditRecord, AuditdError> {
     }
     let mut record = AuditRecord {
         node,
-        kind: kind.to_string(),
+        kind,
         time,
         serial,
-        fields: Vec::new(),
-        text: String::new(),
+        fields: Vec::with_capacity(32),
+        text: Cow::Borrowed(""),
     };
     read_pairs(body, &mut record, true);
     Ok(record)
@@ -120,17 +160,25 @@ fn may_be_hex(kind: &str, key: &str) -> bool {
     }
 }
 
+/// The bytes of even-length hex `text`, trailing NULs dropped and inner
+/// NULs (argument separators) as spaces; `None` when `text` is not hex or
+/// the bytes are not UTF-8.
 fn decode_hex(text: &str) -> Option<String> {
-    if text.len() < 2
-        || !text.len().is_multiple_of(2)
-        || !text.bytes().all(|b| b.is_ascii_hexdigit())
-    {
+    fn nibble(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    if text.len() < 2 || !text.len().is_multiple_of(2) {
         return None;
     }
-    let mut bytes: Vec<u8> = (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap_or(0))
-        .collect();
+    let mut bytes = Vec::with_capacity(text.len() / 2);
+    for pair in text.as_bytes().chunks_exact(2) {
+        bytes.push(nibble(pair[0])? << 4 | nibble(pair[1])?);
+    }
     while bytes.last() == Some(&0) {
         bytes.pop();
     }
@@ -142,9 +190,20 @@ fn decode_hex(text: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
+/// Appends a loose word to the record's text: one word stays borrowed.
+fn push_word<'a>(text: &mut Cow<'a, str>, word: &'a str) {
+    if text.is_empty() {
+        *text = Cow::Borrowed(word);
+    } else {
+        let text = text.to_mut();
+        text.push(' ');
+        text.push_str(word);
+    }
+}
+
 /// Reads `key=value` pairs and loose words into `record`; `top` is false
 /// inside `msg='…'`.
-fn read_pairs(body: &str, record: &mut AuditRecord, top: bool) {
+fn read_pairs<'a>(body: &'a str, record: &mut AuditRecord<'a>, top: bool) {
     let bytes = body.as_bytes();
     let mut i = 0;
     let is_space = |b: u8| b == b' ' || b == 0x1d || b == b'\t';
@@ -162,10 +221,7 @@ fn read_pairs(body: &str, record: &mut AuditRecord, top: bool) {
         if i >= bytes.len() || bytes[i] != b'=' || start == i {
             let word = body[start..i].trim_end_matches(',');
             if !word.is_empty() {
-                if !record.text.is_empty() {
-                    record.text.push(' ');
-                }
-                record.text.push_str(word);
+                push_word(&mut record.text, word);
             }
             if i < bytes.len() && bytes[i] == b'=' {
                 i += 1;
@@ -176,9 +232,7 @@ fn read_pairs(body: &str, record: &mut AuditRecord, top: bool) {
         i += 1;
         let (value, quoted) = match bytes.get(i) {
             Some(&q @ (b'"' | b'\'')) => {
-                let end = body[i + 1..]
-                    .find(char::from(q))
-                    .map_or(body.len(), |e| i + 1 + e);
+                let end = memchr::memchr(q, &bytes[i + 1..]).map_or(body.len(), |e| i + 1 + e);
                 let value = &body[i + 1..end];
                 i = (end + 1).min(body.len());
                 if q == b'\'' && key == "msg" && top {
@@ -188,20 +242,21 @@ fn read_pairs(body: &str, record: &mut AuditRecord, top: bool) {
                 (value, true)
             }
             _ => {
-                let end = body[i..]
-                    .find([' ', '\u{1d}', '\t'])
-                    .map_or(body.len(), |e| i + e);
+                let end =
+                    memchr::memchr3(b' ', 0x1d, b'\t', &bytes[i..]).map_or(body.len(), |e| i + e);
                 let value = &body[i..end];
                 i = end;
                 (value, false)
             }
         };
-        let value = if !quoted && may_be_hex(&record.kind, key) {
-            decode_hex(value).unwrap_or_else(|| value.to_string())
-        } else {
-            value.to_string()
+        let value = match (!quoted && may_be_hex(record.kind, key))
+            .then(|| decode_hex(value))
+            .flatten()
+        {
+            Some(decoded) => Cow::Owned(decoded),
+            None => Cow::Borrowed(value),
         };
-        record.fields.push((key.to_string(), value));
+        record.fields.push((key, value));
     }
 }
 
@@ -227,7 +282,7 @@ mod tests {
     #[test]
     fn user_records_read_the_inner_msg_and_node() {
         let r = parse_record(r#"node=localhost.localdomain type=SERVICE_START msg=audit(1594053514.709:6): pid=1 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:init_t:s0 msg='unit=auditd comm="systemd" exe="/usr/lib/systemd/systemd" hostname=? addr=? terminal=? res=success'"#).unwrap();
-        assert_eq!(r.node.as_deref(), Some("localhost.localdomain"));
+        assert_eq!(r.node, Some("localhost.localdomain"));
         assert_eq!(r.get("unit"), Some("auditd"));
         assert_eq!(r.get("res"), Some("success"));
         assert_eq!(r.get("pid"), Some("1"));
@@ -239,7 +294,7 @@ mod tests {
         assert_eq!(r.text, "config changed");
         assert_eq!(r.get("auid"), Some("0"));
         let r = parse_record("type=UNKNOWN[1329] msg=?").unwrap();
-        assert_eq!((r.kind.as_str(), r.time), ("UNKNOWN[1329]", None));
+        assert_eq!((r.kind, r.time), ("UNKNOWN[1329]", None));
         let r = parse_record("type=PROCTITLE msg=audit(1.0:1): proctitle=6C73002D6C61").unwrap();
         assert_eq!(r.get("proctitle"), Some("ls -la"));
         assert_eq!(

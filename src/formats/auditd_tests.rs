@@ -174,3 +174,31 @@ proptest! {
         prop_assert!(!e.action.is_empty());
     }
 }
+
+#[test]
+fn repeated_keys_keep_the_first_and_loose_text_wins_over_a_text_field() {
+    let e = parse(
+        "type=DAEMON_CONFIG msg=audit(1.0:1): pid=1 pid=2 text=field config changed, res=success",
+    );
+    let config = &e.details["daemon_config"];
+    assert_eq!(config["pid"], "1");
+    assert_eq!(config["text"], "config changed");
+    assert_eq!(config["res"], "success");
+    let e = parse("type=DAEMON_CONFIG msg=audit(1.0:1): text=field res=success");
+    assert_eq!(e.details["daemon_config"]["text"], "field");
+}
+
+#[test]
+fn records_of_one_event_with_another_stamp_still_read_their_own_time() {
+    // The stamp of the previous record is reused only when equal.
+    let e = parse(
+        "type=SYSCALL msg=audit(1.0:1): syscall=2 success=yes\ntype=CWD msg=audit(2.5:3): cwd=\"/\"\ntype=PATH msg=audit(abc:1): name=x",
+    );
+    assert_eq!(e.time, utc("1970-01-01T00:00:01Z"));
+    assert_eq!(e.details["serial"], 1);
+    assert_eq!(e.details["cwd"]["cwd"], "/");
+    assert_eq!(
+        e.details["unparsed"][0],
+        "type=PATH msg=audit(abc:1): name=x"
+    );
+}

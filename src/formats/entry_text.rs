@@ -26,9 +26,18 @@ impl<'a> EntryText<'a> {
         while end > 0 && matches!(entry[end - 1], b'\n' | b'\r') {
             end -= 1;
         }
-        let text = String::from_utf8_lossy(&entry[..end]);
-        let lossy = matches!(text, Cow::Owned(_));
-        EntryText { text, lossy }
+        // `from_utf8` checks valid text (nearly always) many times faster
+        // than `from_utf8_lossy`, which walks it chunk by chunk.
+        match std::str::from_utf8(&entry[..end]) {
+            Ok(text) => EntryText {
+                text: Cow::Borrowed(text),
+                lossy: false,
+            },
+            Err(_) => EntryText {
+                text: Cow::Owned(String::from_utf8_lossy(&entry[..end]).into_owned()),
+                lossy: true,
+            },
+        }
     }
 }
 
@@ -62,12 +71,17 @@ pub(super) fn read_json_object(
 ) -> Result<(serde_json::Map<String, serde_json::Value>, bool), String> {
     use serde_json::Value;
     let body = entry.strip_prefix(b"\xef\xbb\xbf").unwrap_or(entry);
-    let (parsed, lossy) = match serde_json::from_slice::<Value>(body) {
-        Err(_) if std::str::from_utf8(body).is_err() => (
-            serde_json::from_str::<Value>(&String::from_utf8_lossy(body)),
-            true,
-        ),
-        other => (other, false),
+    // One UTF-8 check of the whole entry, then `from_str`, which does not
+    // check each string again as `from_slice` does.
+    let (parsed, lossy) = match std::str::from_utf8(body) {
+        Ok(text) => (serde_json::from_str::<Value>(text), false),
+        Err(_) => match serde_json::from_slice::<Value>(body) {
+            Err(_) => (
+                serde_json::from_str::<Value>(&String::from_utf8_lossy(body)),
+                true,
+            ),
+            ok => (ok, false),
+        },
     };
     match parsed {
         Ok(Value::Object(object)) => Ok((object, lossy)),

@@ -180,8 +180,20 @@ fn fill_event(event: &mut AuditEvent, mut o: Map<String, Value>) {
     }
     event.category = Some("cluster".into());
     event.message = Some(message(event));
-    for (key, value) in o {
-        insert_detail(&mut event.details, &key, value);
+    merge_rest(&mut event.details, o);
+}
+
+/// Puts the fields no schema field took into `details`. Without a clash
+/// (the usual case) the two sorted maps are merged in one pass; a clash
+/// (`verb` that is not a string, …) takes [`insert_detail`]'s renaming, key
+/// by key in order, exactly as it always did.
+fn merge_rest(details: &mut Map<String, Value>, mut rest: Map<String, Value>) {
+    if rest.keys().any(|key| details.contains_key(key)) {
+        for (key, value) in rest {
+            insert_detail(details, &key, value);
+        }
+    } else {
+        details.append(&mut rest);
     }
 }
 
@@ -263,33 +275,34 @@ fn fill_outcome(event: &mut AuditEvent, o: &mut Map<String, Value>) {
 
 /// `system:admin (as bob) list pods in default: 403 Forbidden`.
 fn message(event: &AuditEvent) -> String {
-    let mut text = event
-        .actor
-        .name
-        .clone()
-        .unwrap_or_else(|| "anonymous".into());
+    let mut text = String::with_capacity(96);
+    text.push_str(event.actor.name.as_deref().unwrap_or("anonymous"));
     if let Some(name) = event.actor.effective.as_ref().and_then(|e| e.name.as_ref()) {
-        text.push_str(&format!(" (as {name})"));
+        text.push_str(" (as ");
+        text.push_str(name);
+        text.push(')');
     }
     let verb = event
         .details
         .get("verb")
         .and_then(Value::as_str)
         .unwrap_or("");
-    text.push_str(&format!(" {verb}"));
+    text.push(' ');
+    text.push_str(verb);
     if let Some(r) = &event.resource {
-        if let Some(kind) = &r.kind {
-            text.push_str(&format!(" {kind}"));
-        }
-        if let Some(name) = &r.name {
-            text.push_str(&format!(" {name}"));
+        for part in [&r.kind, &r.name].into_iter().flatten() {
+            text.push(' ');
+            text.push_str(part);
         }
     }
     if let Some(ns) = &event.project {
-        text.push_str(&format!(" in {}", ns.id));
+        text.push_str(" in ");
+        text.push_str(&ns.id);
     }
     if let Some(code) = event.status.as_ref().and_then(|s| s.code.as_ref()) {
-        text.push_str(&format!(": {code}"));
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = write!(text, ": {code}");
     }
     text
 }

@@ -156,3 +156,15 @@ fn invalid_utf8_is_read_and_flagged() {
     assert_eq!(e.actor.name.as_deref(), Some("b\u{fffd}ob"));
     assert_eq!(e.parse_error.unwrap().reason, "invalid UTF-8");
 }
+
+#[test]
+fn unmapped_fields_that_clash_with_details_are_renamed_as_before() {
+    // A `verb` that is not a string stays in details, after the mapped
+    // `details.verb` ("unknown"); a source `verb_` moves one step further.
+    let e = parse(r#"{"auditID":"a","verb":5,"verb_":"x","level":"Metadata"}"#);
+    assert_eq!(e.details["verb"], "unknown");
+    assert_eq!(e.details["verb_"], 5);
+    assert_eq!(e.details["verb__"], "x");
+    assert_eq!(e.details["level"], "Metadata");
+    assert_eq!(e.action, "nonresource.unknown");
+}

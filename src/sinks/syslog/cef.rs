@@ -19,67 +19,83 @@
 //! | `cs1` (`tenant`), `cs2` (`project`), `cs3` (`resource`), `cs4` (`actorType`), `cs5` (`chain`) | `tenant.id`, `project.id`, `resource.type:id`, `actor.type`, `agent.chain` |
 //! | `cn1` (`seq`) | `agent.seq` |
 
+use std::fmt::Write as _;
+
 use chrono::DateTime;
 use serde_json::{Map, Value};
 
-use crate::sinks::event_text::{scalar, sentence, text};
+use super::fields::EventFields;
 
 /// The CEF line of one event (no trailing newline).
 pub fn cef_line(event: &Map<String, Value>) -> String {
-    let action = text(event, &["action"]).unwrap_or_else(|| "unknown".into());
-    let name = text(event, &["message"]).unwrap_or_else(|| sentence(event));
-    let severity = cef_severity(text(event, &["severity"]).as_deref());
-    let mut line = format!(
-        "CEF:0|auditship|auditship|{}|{}|{}|{}|",
-        env!("CARGO_PKG_VERSION"),
-        escape_header(&action),
-        escape_header(&name),
-        severity
-    );
-    let mut ext = Extension {
-        line: &mut line,
-        first: true,
+    let mut line = String::new();
+    write_cef(&EventFields::from_map(event), &mut line);
+    line
+}
+
+/// Appends the CEF line of one event to `line`.
+pub fn write_cef(event: &EventFields<'_>, line: &mut String) {
+    let (actor, source, resource) = (&event.actor.0, &event.source.0, &event.resource.0);
+    let action = event.action.text().unwrap_or("unknown");
+    let sentence;
+    let name = match event.message.text() {
+        Some(message) => message,
+        None => {
+            sentence = event.sentence();
+            &sentence
+        }
     };
-    if let Some(time) = text(event, &["time"]).and_then(|t| DateTime::parse_from_rfc3339(&t).ok()) {
+    let severity = cef_severity(event.severity.text());
+    line.push_str(concat!(
+        "CEF:0|auditship|auditship|",
+        env!("CARGO_PKG_VERSION"),
+        "|"
+    ));
+    push_header_escaped(line, action);
+    line.push('|');
+    push_header_escaped(line, name);
+    let _ = write!(line, "|{severity}|");
+    let mut ext = Extension { line, first: true };
+    if let Some(time) = event
+        .time
+        .text()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+    {
         ext.add("rt", &time.timestamp_millis().to_string());
     }
-    ext.add_opt("externalId", text(event, &["id"]));
-    ext.add("act", &action);
-    ext.add_opt("outcome", text(event, &["outcome"]));
-    ext.add_opt("cat", text(event, &["category"]));
-    let user = text(event, &["actor", "name"]).or_else(|| text(event, &["actor", "id"]));
-    ext.add_opt("suser", user);
-    ext.add_opt("suid", text(event, &["actor", "id"]));
-    ext.add_opt("src", text(event, &["source", "ip"]));
-    ext.add_opt("spt", scalar(event, &["source", "port"]));
-    ext.add_opt(
-        "requestClientApplication",
-        text(event, &["source", "user_agent"]),
-    );
-    ext.add_opt("dvchost", text(event, &["agent", "host"]));
-    ext.add_opt("msg", text(event, &["message"]));
-    let resource = match (
-        text(event, &["resource", "type"]),
-        text(event, &["resource", "id"]),
-    ) {
-        (Some(kind), Some(id)) => Some(format!("{kind}:{id}")),
+    ext.add_opt("externalId", event.id.text());
+    ext.add("act", action);
+    ext.add_opt("outcome", event.outcome.text());
+    ext.add_opt("cat", event.category.text());
+    ext.add_opt("suser", actor.name.text().or(actor.id.text()));
+    ext.add_opt("suid", actor.id.text());
+    ext.add_opt("src", source.ip.text());
+    ext.add_opt("spt", source.port.scalar());
+    ext.add_opt("requestClientApplication", source.user_agent.text());
+    ext.add_opt("dvchost", event.agent.0.host.text());
+    ext.add_opt("msg", event.message.text());
+    let joined;
+    let resource = match (resource.kind.text(), resource.id.text()) {
+        (Some(kind), Some(id)) => {
+            joined = format!("{kind}:{id}");
+            Some(joined.as_str())
+        }
         (kind, id) => kind.or(id),
     };
     let labelled = [
-        ("cs1", "tenant", text(event, &["tenant", "id"])),
-        ("cs2", "project", text(event, &["project", "id"])),
-        ("cs3", "resource", resource),
-        ("cs4", "actorType", text(event, &["actor", "type"])),
-        ("cs5", "chain", text(event, &["agent", "chain"])),
-        ("cn1", "seq", scalar(event, &["agent", "seq"])),
+        ("cs1Label", "tenant", "cs1", event.tenant.0.id.text()),
+        ("cs2Label", "project", "cs2", event.project.0.id.text()),
+        ("cs3Label", "resource", "cs3", resource),
+        ("cs4Label", "actorType", "cs4", actor.kind.text()),
+        ("cs5Label", "chain", "cs5", event.agent.0.chain.text()),
+        ("cn1Label", "seq", "cn1", event.agent.0.seq.scalar()),
     ];
-    for (key, label, value) in labelled {
+    for (label_key, label, key, value) in labelled {
         if let Some(value) = value {
-            ext.add(&format!("{key}Label"), label);
-            ext.add(key, &value);
+            ext.add(label_key, label);
+            ext.add(key, value);
         }
     }
-    line
 }
 
 /// CEF severity 0–10 from the schema's syslog-level names.
@@ -110,12 +126,12 @@ impl Extension<'_> {
         }
         self.line.push_str(key);
         self.line.push('=');
-        self.line.push_str(&escape_extension(value));
+        push_extension_escaped(self.line, value);
     }
 
-    fn add_opt(&mut self, key: &str, value: Option<String>) {
+    fn add_opt(&mut self, key: &str, value: Option<&str>) {
         if let Some(value) = value {
-            self.add(key, &value);
+            self.add(key, value);
         }
     }
 }
@@ -123,28 +139,51 @@ impl Extension<'_> {
 /// Header field escaping: `\` and `|`; line breaks become spaces.
 pub fn escape_header(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '|' => out.push_str("\\|"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
+    push_header_escaped(&mut out, value);
     out
+}
+
+fn push_header_escaped(out: &mut String, value: &str) {
+    push_escaped(out, value, |b| match b {
+        b'\\' => Some("\\\\"),
+        b'|' => Some("\\|"),
+        b'\n' | b'\r' => Some(" "),
+        _ => None,
+    });
 }
 
 /// Extension value escaping: `\`, `=`, line feed, carriage return.
 pub fn escape_extension(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '=' => out.push_str("\\="),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
+    push_extension_escaped(&mut out, value);
+    out
+}
+
+fn push_extension_escaped(out: &mut String, value: &str) {
+    push_escaped(out, value, |b| match b {
+        b'\\' => Some("\\\\"),
+        b'=' => Some("\\="),
+        b'\n' => Some("\\n"),
+        b'\r' => Some("\\r"),
+        _ => None,
+    });
+}
+
+/// Appends `value` to `out` with the bytes `escape` maps replaced (all of
+/// them ASCII, so never inside a multi-byte character); the runs between
+/// them are copied whole (most values have none).
+pub(super) fn push_escaped(
+    out: &mut String,
+    value: &str,
+    escape: impl Fn(u8) -> Option<&'static str>,
+) {
+    let mut start = 0;
+    for (at, &byte) in value.as_bytes().iter().enumerate() {
+        if let Some(escaped) = escape(byte) {
+            out.push_str(&value[start..at]);
+            out.push_str(escaped);
+            start = at + 1;
         }
     }
-    out
+    out.push_str(&value[start..]);
 }

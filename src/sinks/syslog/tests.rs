@@ -117,3 +117,56 @@ fn frames_use_octet_counting_newlines_or_nothing() {
     let udp = frame(msg.clone(), SyslogProtocol::Udp, SyslogFraming::Newline);
     assert_eq!(udp, msg);
 }
+
+#[test]
+fn the_typed_read_and_the_value_read_make_the_same_message() {
+    // A repeated key (same value) makes the typed read refuse the line, so
+    // the second line goes the `Value` way; odd types and escapes included.
+    let line = r#"{"id":7,"time":"2026-11-26T10:11:12.5Z","action":"a\"b","outcome":true,"actor":"x","source":{"ip":"10.0.0.1","port":5555},"resource":{"type":"r","id":"r\\1"},"message":"Z\u00fcrich=|","agent":{"host":"h 1","seq":3,"chain":"c"},"details":{"k":[1,{"z":null}]}}"#;
+    let repeated = line.replacen(r#""id":7,"#, r#""id":7,"id":7,"#, 1);
+    assert!(serde_json::from_str::<Value>(&repeated).is_ok());
+    for encoding in [SyslogEncoding::Rfc5424, SyslogEncoding::Cef] {
+        let typed = message(line.as_bytes(), &format(encoding), now());
+        let via_value = message(repeated.as_bytes(), &format(encoding), now());
+        assert_eq!(
+            String::from_utf8(typed).unwrap(),
+            String::from_utf8(via_value).unwrap()
+        );
+    }
+}
+
+#[test]
+fn a_batch_is_one_buffer_and_udp_still_sends_each_message_alone() {
+    use super::transport::Frames;
+    let mut frames = Frames::default();
+    frames.push(
+        b"<14>1 a",
+        SyslogProtocol::Tls,
+        SyslogFraming::OctetCounting,
+    );
+    frames.push(
+        b"<14>1 bc",
+        SyslogProtocol::Tls,
+        SyslogFraming::OctetCounting,
+    );
+    assert_eq!(
+        frames.iter().collect::<Vec<_>>(),
+        [&b"7 <14>1 a"[..], &b"8 <14>1 bc"[..]]
+    );
+    let mut datagrams = Frames::with_capacity(16, 2);
+    datagrams.push(b"one", SyslogProtocol::Udp, SyslogFraming::OctetCounting);
+    datagrams.push(b"two\n", SyslogProtocol::Udp, SyslogFraming::Newline);
+    assert_eq!(
+        datagrams.iter().collect::<Vec<_>>(),
+        [&b"one"[..], &b"two\n"[..]]
+    );
+}
+
+#[test]
+fn a_json_array_line_is_no_event_and_becomes_the_message_text() {
+    let text = String::from_utf8(message(b"[1]", &format(SyslogEncoding::Rfc5424), now())).unwrap();
+    assert_eq!(
+        text,
+        "<86>1 2000-01-01T00:00:00.000000Z - auditship - - [audit@32473] [1]"
+    );
+}

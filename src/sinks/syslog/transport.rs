@@ -104,16 +104,16 @@ impl Connection {
 
     /// Writes every frame and flushes (stream), or sends one datagram per
     /// message (UDP).
-    pub async fn send(&mut self, frames: &[Vec<u8>]) -> io::Result<()> {
+    pub async fn send(&mut self, frames: &Frames) -> io::Result<()> {
         match self {
             Connection::Udp(socket) => {
-                for frame in frames {
-                    socket.send(frame).await?;
+                for datagram in frames.iter() {
+                    socket.send(datagram).await?;
                 }
                 Ok(())
             }
-            Connection::Tcp(stream) => write_all(stream, frames).await,
-            Connection::Tls(stream) => write_all(stream.as_mut(), frames).await,
+            Connection::Tcp(stream) => write_all(stream, &frames.bytes).await,
+            Connection::Tls(stream) => write_all(stream.as_mut(), &frames.bytes).await,
         }
     }
 
@@ -131,35 +131,67 @@ impl Connection {
     }
 }
 
-async fn write_all<W: AsyncWriteExt + Unpin>(writer: &mut W, frames: &[Vec<u8>]) -> io::Result<()> {
-    // One buffer, one write system call for many messages.
-    let total: usize = frames.iter().map(Vec::len).sum();
-    let mut buffer = Vec::with_capacity(total);
-    for frame in frames {
-        buffer.extend_from_slice(frame);
-    }
-    writer.write_all(&buffer).await?;
+/// One write of the whole batch, then a flush: the bytes are in the
+/// kernel (and, for TLS, encrypted in full records) when it returns.
+async fn write_all<W: AsyncWriteExt + Unpin>(writer: &mut W, bytes: &[u8]) -> io::Result<()> {
+    writer.write_all(bytes).await?;
     writer.flush().await
 }
 
-/// Frames one message for `protocol`: octet counting (`LEN SP MSG`) or a
-/// trailing line feed (line breaks inside the message become spaces, or
-/// the receiver would split it); a datagram carries the message as is.
-pub fn frame(message: Vec<u8>, protocol: SyslogProtocol, framing: SyslogFraming) -> Vec<u8> {
-    match (protocol, framing) {
-        (SyslogProtocol::Udp, _) => message,
-        (_, SyslogFraming::OctetCounting) => {
-            let mut framed = format!("{} ", message.len()).into_bytes();
-            framed.extend_from_slice(&message);
-            framed
-        }
-        (_, SyslogFraming::Newline) => {
-            let mut framed: Vec<u8> = message
-                .into_iter()
-                .map(|b| if b == b'\n' || b == b'\r' { b' ' } else { b })
-                .collect();
-            framed.push(b'\n');
-            framed
+/// A batch of framed messages in one buffer, with where each ends (a UDP
+/// datagram carries one message).
+#[derive(Debug, Default)]
+pub struct Frames {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Frames {
+    /// Room for `bytes` of frames and `count` messages, so that a batch
+    /// does not grow (and copy) its buffer as it is filled.
+    pub fn with_capacity(bytes: usize, count: usize) -> Frames {
+        Frames {
+            bytes: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(count),
         }
     }
+
+    /// Appends one message framed for `protocol`: octet counting
+    /// (`LEN SP MSG`) or a trailing line feed (line breaks inside the
+    /// message become spaces, or the receiver would split it); a datagram
+    /// carries the message as is.
+    pub fn push(&mut self, message: &[u8], protocol: SyslogProtocol, framing: SyslogFraming) {
+        let bytes = &mut self.bytes;
+        match (protocol, framing) {
+            (SyslogProtocol::Udp, _) => bytes.extend_from_slice(message),
+            (_, SyslogFraming::OctetCounting) => {
+                bytes.extend_from_slice(message.len().to_string().as_bytes());
+                bytes.push(b' ');
+                bytes.extend_from_slice(message);
+            }
+            (_, SyslogFraming::Newline) => {
+                bytes.extend(message.iter().map(|&b| match b {
+                    b'\n' | b'\r' => b' ',
+                    b => b,
+                }));
+                bytes.push(b'\n');
+            }
+        }
+        self.ends.push(bytes.len());
+    }
+
+    /// Each framed message.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| &self.bytes[start..end])
+    }
+}
+
+/// One message framed for `protocol` (see [`Frames::push`]).
+pub fn frame(message: Vec<u8>, protocol: SyslogProtocol, framing: SyslogFraming) -> Vec<u8> {
+    let mut frames = Frames::default();
+    frames.push(&message, protocol, framing);
+    frames.bytes
 }
