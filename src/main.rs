@@ -16,12 +16,6 @@ use auditship::formats::{self, EntryContext, Parser};
 use auditship::pipeline::{self, ReloadCause, ReloadRequests, RunOptions};
 use auditship::{shutdown, status};
 
-/// mimalloc instead of the C library's malloc: the pipeline allocates and
-/// frees several small buffers per event on several threads, which glibc
-/// (and musl, in the static build, far more) serves slowly.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// auditship — ships audit trails: tails files, normalizes every entry to
 /// one audit-event schema, keeps it durably on local disk and forwards it.
 #[derive(Debug, ClapParser)]

@@ -6,18 +6,12 @@
 //!    appear or move), expand the globs and match each new file to what is
 //!    known (see "identity" below);
 //! 2. unless a batch is waiting for room in the channel, a read pass over
-//!    the files due: every tracked file on a poll (every `poll_interval`,
-//!    after files were added, removed or renamed, when the watcher lost
-//!    track, and on every pass without a watcher); in between only the
-//!    files the watcher named and those with more to read, so a wake-up
-//!    costs what changed, not what is tracked. For each: `fstat` (or `stat`
-//!    for a closed file), read what was appended in 64 KiB chunks (`pread`
-//!    at the framer's offset), at most [`READ_BUDGET_BYTES`] per file per
-//!    pass so one busy file cannot starve the others, frame it, hand the
-//!    lines over;
-//! 3. close idle descriptors (checked once a second), forget stale
-//!    checkpoints, write the checkpoint file every `checkpoint_interval`
-//!    when acks moved it;
+//!    the tracked files: `fstat` (or `stat` for a closed file), read what
+//!    was appended in 64 KiB chunks (`pread` at the framer's offset), at most
+//!    [`READ_BUDGET_BYTES`] per file per pass so one busy file cannot starve
+//!    the others, frame it, hand the lines over;
+//! 3. close idle descriptors, forget stale checkpoints, write the checkpoint
+//!    file every `checkpoint_interval` when acks moved it;
 //! 4. if nothing was read, wait for the first of: shutdown, room in the
 //!    channel for the waiting batch, a notification from the watcher, the
 //!    next poll, expansion or checkpoint write.
@@ -79,7 +73,7 @@
 //! bytes start a new line: losing the final line of an application that
 //! never writes `\n` would be worse than splitting one.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -100,9 +94,6 @@ use super::fingerprint::{FileId, Fingerprint};
 use super::line_reader::{FramedLines, Line, LineFramer};
 use super::options::TailerOptions;
 use super::watcher::{ChangeWatcher, WakeSignal};
-
-/// How often descriptors are checked for `idle_close_after`.
-const IDLE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Shortest wait for the original of a copy to be truncated (see
 /// `keep_deferring`).
@@ -144,16 +135,8 @@ pub struct FileTailer {
     batch: FramedLines,
     /// A batch the full channel did not take; reading pauses until it is sent.
     pending: Option<LineBatch>,
-    /// Files the next pass reads, in id order: all of them on a poll,
-    /// otherwise those the watcher named and those with more to read. A
-    /// pass interrupted by a full channel leaves the rest here, so the next
-    /// one starts where it stopped (fairness under back-pressure).
-    to_check: BTreeSet<FileId>,
-    /// Tracked files by path, to find the files the watcher names; `None`
-    /// after files were added, removed or renamed (rebuilt when needed).
-    by_path: Option<HashMap<PathBuf, FileId>>,
-    /// The tracked files changed: the next pass checks every file.
-    poll_due: bool,
+    /// Where the next read pass starts, for fairness under back-pressure.
+    pass_cursor: usize,
     last_persist_warning: Option<Instant>,
 }
 
@@ -164,9 +147,8 @@ struct TrackedFile {
     dev: u64,
     inode: u64,
     fingerprint: Fingerprint,
-    /// The bytes `fingerprint` covers (always all of them), to recognise a
-    /// copy still being written (its bytes are a prefix of these) and to
-    /// check the file was not replaced without hashing.
+    /// The bytes `fingerprint` covers, to recognise a copy still being
+    /// written (its bytes are a prefix of these).
     head: Vec<u8>,
     handle: Option<File>,
     framer: LineFramer,
@@ -194,18 +176,6 @@ struct DormantFile {
 
 /// The pipeline dropped its receiver: nothing more can be delivered.
 struct ChannelClosed;
-
-/// What reading one file did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Visit {
-    /// Nothing new.
-    Idle,
-    /// Read up to the end of the file.
-    Read,
-    /// Something is left (read budget spent, content replaced): read it
-    /// again in the next pass.
-    More,
-}
 
 /// What a `stat` says of a tracked file.
 enum Observation {
@@ -258,9 +228,7 @@ impl FileTailer {
             buf: vec![0; READ_CHUNK_BYTES],
             batch,
             pending: None,
-            to_check: BTreeSet::new(),
-            by_path: None,
-            poll_due: true,
+            pass_cursor: 0,
             last_persist_warning: None,
         };
         Ok((tailer, checkpoints))
@@ -290,8 +258,6 @@ impl FileTailer {
         tracing::debug!(notify = watcher.is_active(), "Tailing files.");
         let mut startup = true;
         let mut next_glob = Instant::now();
-        let mut next_poll = Instant::now();
-        let mut next_idle_check = Instant::now();
         let mut next_persist = Instant::now() + self.opts.checkpoint_interval;
         loop {
             if shutdown.is_requested() {
@@ -303,21 +269,6 @@ impl FileTailer {
                 startup = false;
                 watcher.watch(&roots);
                 next_glob = now + self.opts.glob_interval;
-            }
-            // A poll checks every file; in between, only the files the
-            // watcher named (without a watcher every pass is a poll).
-            let changed = signal.take_changed();
-            if now >= next_poll
-                || self.poll_due
-                || changed.all
-                || !watcher.is_active()
-                || self.opts.stop_at_end
-            {
-                self.to_check.extend(self.files.keys().copied());
-                self.poll_due = false;
-                next_poll = now + self.opts.poll_interval;
-            } else {
-                self.queue_changed(changed.paths);
             }
             let mut progressed = false;
             if self.pending.is_none() {
@@ -333,13 +284,7 @@ impl FileTailer {
                 tracing::debug!("Every file is read to its end; stopping (--once).");
                 break;
             }
-            // Scanning every file for idleness once a second is plenty
-            // (`idle_close_after` is minutes); every pass would make each
-            // wake-up cost as much as the number of files.
-            if Instant::now() >= next_idle_check {
-                self.close_idle_files(Instant::now());
-                next_idle_check = Instant::now() + IDLE_CHECK_INTERVAL;
-            }
+            self.close_idle_files(Instant::now());
             if Instant::now() >= next_persist {
                 self.save_checkpoints();
                 next_persist = Instant::now() + self.opts.checkpoint_interval;
@@ -348,7 +293,9 @@ impl FileTailer {
                 tokio::task::yield_now().await;
                 continue;
             }
-            let wake_at = next_poll.min(next_glob).min(next_persist);
+            let wake_at = (now + self.opts.poll_interval)
+                .min(next_glob)
+                .min(next_persist);
             tokio::select! {
                 biased;
                 _ = shutdown.recv() => break,
@@ -400,7 +347,6 @@ impl FileTailer {
                         file.path = path;
                         let position = file.position();
                         self.checkpoints.record(position);
-                        self.by_path = None;
                     }
                 }
                 continue;
@@ -582,35 +528,6 @@ impl FileTailer {
         self.by_inode
             .insert((tracked.dev, tracked.inode), tracked.id);
         self.files.insert(tracked.id, tracked);
-        self.files_changed();
-    }
-
-    /// Files were added, removed or renamed: the path index is stale, and
-    /// the next pass checks every file (a new id has not been read yet).
-    fn files_changed(&mut self) {
-        self.by_path = None;
-        self.poll_due = true;
-    }
-
-    /// Queues the tracked files at `paths` (named by the watcher). Files
-    /// being drained after leaving the globs are not named (their new path
-    /// is not known): polls read them.
-    fn queue_changed(&mut self, paths: HashSet<PathBuf>) {
-        let files = &self.files;
-        // Notifications name absolute paths (the watched directory joined
-        // with the file name); the globs may have given relative ones.
-        let by_path = self.by_path.get_or_insert_with(|| {
-            files
-                .values()
-                .map(|file| {
-                    let path =
-                        std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
-                    (path, file.id)
-                })
-                .collect()
-        });
-        self.to_check
-            .extend(paths.iter().filter_map(|path| by_path.get(path).copied()));
     }
 
     /// A fresh id for a file first seen with `key` and `fingerprint`.
@@ -686,7 +603,7 @@ impl FileTailer {
         };
         match handle.metadata() {
             Ok(meta) if meta.len() < tracked.framer.next_offset() => true,
-            Ok(_) => !starts_with(handle, &tracked.head).unwrap_or(true),
+            Ok(_) => !tracked.fingerprint.matches(handle).unwrap_or(true),
             Err(_) => false,
         }
     }
@@ -698,7 +615,6 @@ impl FileTailer {
         let Some(mut old) = self.files.remove(&id) else {
             return;
         };
-        self.files_changed();
         self.by_inode.remove(&(old.dev, old.inode));
         tracing::info!(path = %old.path.display(), file = %id, "File was truncated or replaced; reading it again from the start.");
         let handle = old
@@ -738,7 +654,6 @@ impl FileTailer {
     /// Stops following a file; it stays known (dormant) until forgotten.
     fn release(&mut self, id: FileId) {
         if let Some(old) = self.files.remove(&id) {
-            self.files_changed();
             tracing::debug!(path = %old.path.display(), file = %id, "Released a file.");
             self.by_inode.remove(&(old.dev, old.inode));
             self.dormant.insert(id, old.to_dormant());
@@ -747,49 +662,48 @@ impl FileTailer {
 
     // ---- reading ----------------------------------------------------------
 
-    /// Reads the files in `to_check`, in id order, until the channel is
-    /// full (then one batch waits in `pending`, reading pauses and the
-    /// files not read yet stay queued). Files with more to read stay queued
-    /// too. True when something was read.
+    /// Reads every tracked file once, starting after the file the last pass
+    /// stopped at, until the channel is full (then one batch waits in
+    /// `pending` and reading pauses). True when bytes were read.
     fn read_pass(&mut self, out: &mpsc::Sender<LineBatch>) -> Result<bool, ChannelClosed> {
+        let mut ids: Vec<FileId> = self.files.keys().copied().collect();
+        ids.sort_unstable();
+        if !ids.is_empty() {
+            let start = self.pass_cursor % ids.len();
+            ids.rotate_left(start);
+        }
         let mut progressed = false;
-        let mut again = Vec::new();
-        while let Some(id) = self.to_check.pop_first() {
-            let visit = self.read_file(id, out)?;
-            progressed |= visit != Visit::Idle;
+        for (i, id) in ids.iter().enumerate() {
+            progressed |= self.read_file(*id, out)?;
             if self.pending.is_some() {
-                self.to_check.insert(id); // Interrupted: more to read.
+                self.pass_cursor = self.pass_cursor.wrapping_add(i + 1);
                 break;
             }
-            if visit == Visit::More {
-                again.push(id);
-            }
         }
-        self.to_check.extend(again);
         Ok(progressed)
     }
 
-    /// Reads what is new in one file.
+    /// Reads what is new in one file; true when something happened that
+    /// deserves another pass at once.
     fn read_file(
         &mut self,
         id: FileId,
         out: &mpsc::Sender<LineBatch>,
-    ) -> Result<Visit, ChannelClosed> {
+    ) -> Result<bool, ChannelClosed> {
         let now = Instant::now();
         let observation = match self.files.get_mut(&id) {
             Some(tracked) => tracked.observe(),
-            None => return Ok(Visit::Idle),
+            None => return Ok(false),
         };
         match observation {
-            Observation::Failed => Ok(Visit::Idle),
+            Observation::Failed => Ok(false),
             Observation::Lost => {
                 self.release(id);
-                Ok(Visit::Idle)
+                Ok(false)
             }
             Observation::Shrank => {
-                // The new id is read by the next pass (a poll).
                 self.replace_content(id, now);
-                Ok(Visit::Read)
+                Ok(true)
             }
             Observation::Grew => self.read_appended(id, now, out),
             Observation::Unchanged => self.handle_quiet(id, now, out),
@@ -801,15 +715,15 @@ impl FileTailer {
         id: FileId,
         now: Instant,
         out: &mpsc::Sender<LineBatch>,
-    ) -> Result<Visit, ChannelClosed> {
+    ) -> Result<bool, ChannelClosed> {
         self.make_room_for_one_more(id);
         let fingerprint_bytes = self.opts.fingerprint_bytes;
         let Some(tracked) = self.files.get_mut(&id) else {
-            return Ok(Visit::Idle);
+            return Ok(false);
         };
         if tracked.reopen_checked().is_none() {
             self.release(id);
-            return Ok(Visit::Idle);
+            return Ok(false);
         }
         match tracked.check_and_extend_fingerprint(fingerprint_bytes) {
             Ok(true) => {
@@ -819,7 +733,7 @@ impl FileTailer {
             Ok(false) => {}
             Err(Replaced) => {
                 self.replace_content(id, now);
-                return Ok(Visit::Read); // The new id is read by the next pass (a poll).
+                return Ok(true);
             }
         }
         let Self {
@@ -830,10 +744,10 @@ impl FileTailer {
             ..
         } = self;
         let Some(tracked) = files.get_mut(&id) else {
-            return Ok(Visit::Idle);
+            return Ok(false);
         };
         let Some(handle) = tracked.handle.as_ref() else {
-            return Ok(Visit::Idle);
+            return Ok(false);
         };
         let mut read_total = 0u64;
         let mut replaced = false;
@@ -858,7 +772,7 @@ impl FileTailer {
             // and the offset the copy resumes at would skip lines of the
             // old content. So check the first bytes again after each read
             // and drop the chunk if they changed.
-            if !starts_with(handle, &tracked.head).unwrap_or(true) {
+            if !tracked.fingerprint.matches(handle).unwrap_or(true) {
                 replaced = true;
                 break;
             }
@@ -881,15 +795,9 @@ impl FileTailer {
         }
         if replaced {
             self.replace_content(id, now);
-            return Ok(Visit::Read); // The new id is read by the next pass (a poll).
+            return Ok(true);
         }
-        Ok(if read_total >= READ_BUDGET_BYTES {
-            Visit::More
-        } else if read_total > 0 {
-            Visit::Read
-        } else {
-            Visit::Idle
-        })
+        Ok(read_total > 0)
     }
 
     /// Nothing new: flush a waiting partial line after `flush_partial_after`,
@@ -899,10 +807,10 @@ impl FileTailer {
         id: FileId,
         now: Instant,
         out: &mpsc::Sender<LineBatch>,
-    ) -> Result<Visit, ChannelClosed> {
+    ) -> Result<bool, ChannelClosed> {
         let (flush_after, grace) = (self.opts.flush_partial_after, self.opts.rotated_grace);
         let Some(tracked) = self.files.get_mut(&id) else {
-            return Ok(Visit::Idle);
+            return Ok(false);
         };
         let quiet_for = now.saturating_duration_since(tracked.last_growth);
         let release = tracked.rotated_since.is_some() && quiet_for >= grace;
@@ -916,7 +824,7 @@ impl FileTailer {
         if release {
             self.release(id);
         }
-        Ok(Visit::Idle)
+        Ok(false)
     }
 
     // ---- descriptors and checkpoints --------------------------------------
@@ -1052,7 +960,7 @@ impl TrackedFile {
             return false;
         }
         match &self.handle {
-            Some(handle) => starts_with(handle, &self.head).unwrap_or(false),
+            Some(handle) => self.fingerprint.matches(handle).unwrap_or(false),
             None => false,
         }
     }
@@ -1064,7 +972,7 @@ impl TrackedFile {
         let Some(handle) = self.handle.as_ref() else {
             return Ok(false);
         };
-        if !starts_with(handle, &self.head).unwrap_or(true) {
+        if !self.fingerprint.matches(handle).unwrap_or(true) {
             return Err(Replaced);
         }
         if self.fingerprint.len >= max_bytes as u64 {
@@ -1146,15 +1054,6 @@ impl<'a> PrefixChecksums<'a> {
             .or_insert_with(|| Fingerprint::of_bytes(&head[..len]))
             == *known
     }
-}
-
-/// True when `file` still starts with `head`, the bytes a tracked file's
-/// fingerprint covers (`TrackedFile::head`): the same answer as
-/// `Fingerprint::matches`, by comparing the bytes instead of hashing them
-/// (this runs after every read of every file).
-fn starts_with(file: &File, head: &[u8]) -> io::Result<bool> {
-    let now = read_head(file, head.len() as u64, head.len())?;
-    Ok(now == head)
 }
 
 fn read_head(file: &File, len: u64, max_bytes: usize) -> io::Result<Vec<u8>> {
