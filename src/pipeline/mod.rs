@@ -15,7 +15,7 @@ mod checkpointer;
 mod config_watch;
 mod data_dir;
 mod dead_letter;
-pub(crate) mod encoded_event;
+pub mod encoded_event;
 mod entry_source;
 mod event_rate;
 mod file_source;

@@ -72,9 +72,16 @@ fn a_running_agent_reports_health_readiness_metrics_and_status() {
         metric(&metrics, "auditship_journal_next_seq"),
         Some((N + 1) as f64)
     );
-    assert_eq!(
-        metric(&metrics, "auditship_sink_backlog_events{sink=\"out\"}"),
-        Some(0.0)
+    // The sink counts an event delivered before it moves its cursor, so the
+    // backlog reaches 0 a moment after the delivered count reaches N.
+    let backlog_drained = || {
+        get(port, "/metrics")
+            .and_then(|(_, body)| metric(&body, "auditship_sink_backlog_events{sink=\"out\"}"))
+            == Some(0.0)
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), backlog_drained),
+        "backlog not 0 after delivery; metrics:\n{metrics}"
     );
     let (status, body) = get(port, "/status").unwrap();
     assert_eq!(status, 200);

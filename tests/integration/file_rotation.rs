@@ -7,7 +7,15 @@ use crate::support::*;
 
 const SEED: u64 = 3;
 
+/// The tailer's own decisions (copy or new file, truncation) are logged at
+/// debug: a failure shows them.
+const TAILER_LOG: &str = "auditship=info,auditship::sources::file=debug";
+
 fn assert_exactly_once(ws: &Workspace, n: u64) {
+    assert_exactly_once_or_show(ws, n, "");
+}
+
+fn assert_exactly_once_or_show(ws: &Workspace, n: u64, log: &str) {
     let events = ws.output_events();
     let counts = count_by_seq(&events);
     let missing: Vec<u64> = (0..n)
@@ -15,8 +23,14 @@ fn assert_exactly_once(ws: &Workspace, n: u64) {
         .take(10)
         .collect();
     let dups: Vec<(&u64, &usize)> = counts.iter().filter(|(_, &c)| c > 1).take(10).collect();
-    assert!(missing.is_empty(), "missing seqs (first 10): {missing:?}");
-    assert!(dups.is_empty(), "duplicated seqs (first 10): {dups:?}");
+    assert!(
+        missing.is_empty(),
+        "missing seqs (first 10): {missing:?}; log:\n{log}"
+    );
+    assert!(
+        dups.is_empty(),
+        "duplicated seqs (first 10): {dups:?}; log:\n{log}"
+    );
     assert_eq!(events.len() as u64, n);
 }
 
@@ -56,7 +70,7 @@ fn copytruncate_rotation_ships_the_copy_tail_but_not_its_read_part() {
     let live = ws.logs().join("audit.log");
     append_lines(&live, SEED, 0..2_000);
     // The glob matches the copy too, as it does on many hosts.
-    let agent = Agent::start(&ws, &ws.config("audit.log*", ""));
+    let agent = Agent::start_logging(&ws, &ws.config("audit.log*", ""), &[], TAILER_LOG);
     wait_for(&ws, &agent, 2_000);
     // Lines written just before the copy: maybe not read yet from the live
     // file, so they must come from the copy.
@@ -71,8 +85,9 @@ fn copytruncate_rotation_ships_the_copy_tail_but_not_its_read_part() {
     append_lines(&live, SEED, 2_100..3_000);
     wait_for(&ws, &agent, 3_000);
     std::thread::sleep(Duration::from_millis(700));
+    let log = agent.log();
     assert_eq!(agent.stop(), 0);
-    assert_exactly_once(&ws, 3_000);
+    assert_exactly_once_or_show(&ws, 3_000, &log);
 }
 
 #[test]

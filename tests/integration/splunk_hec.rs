@@ -10,10 +10,12 @@ use crate::support::*;
 
 const SEED: u64 = 33;
 
-// One request at a time: the emulator answers on one thread, so
-// overlapping requests would outlast the short request_timeout and be sent
-// again (at-least-once), which the exactly-once checks here do not allow.
-// The driver's concurrency is tested in `sink_driver`.
+// One request at a time, and a generous request_timeout: the emulator
+// answers on one thread, and a request that times out on a loaded machine
+// after the emulator stored it is sent again (at-least-once, a legitimate
+// duplicate), which the exactly-once checks here do not allow. The
+// driver's concurrency and timeouts are tested in `sink_driver` and
+// `http_delivery`.
 fn config_with_splunk(ws: &Workspace, url: &str, sink_extra: &str) -> std::path::PathBuf {
     ws.write_config(&format!(
         r#"data_dir = "{data}"
@@ -27,7 +29,7 @@ poll_interval = "50ms"
 [sinks.splunk]
 type = "splunk_hec"
 endpoint = "{url}"
-request_timeout = "2s"
+request_timeout = "20s"
 concurrency = 1
 {sink_extra}
 "#,

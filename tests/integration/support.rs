@@ -180,6 +180,16 @@ impl Agent {
 
     /// Like [`Agent::start`], with more `run` arguments.
     pub fn start_with(ws: &Workspace, config: &Path, run_args: &[&str]) -> Agent {
+        Agent::start_logging(ws, config, run_args, "auditship=info")
+    }
+
+    /// Like [`Agent::start_with`], logging with the `RUST_LOG` filter `log_filter`.
+    pub fn start_logging(
+        ws: &Workspace,
+        config: &Path,
+        run_args: &[&str],
+        log_filter: &str,
+    ) -> Agent {
         let stderr_path = ws.path(&format!(
             "agent-{}.log",
             Instant::now().elapsed().as_nanos() + rand_suffix()
@@ -192,7 +202,7 @@ impl Agent {
             .args(run_args)
             .arg("-c")
             .arg(config)
-            .env("RUST_LOG", "auditship=info")
+            .env("RUST_LOG", log_filter)
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
