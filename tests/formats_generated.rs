@@ -1,13 +1,9 @@
 //! Every format over generated lines (`support/gen_audit.rs`, shaped like
-//! `gen-audit --format …`): every line normalizes fully, and an ignored
-//! test measures throughput on one core:
-//!
-//! `cargo test --release --test formats_generated -- --ignored --nocapture`
+//! `gen-audit --format …`): every line normalizes fully. Throughput per
+//! format is measured by `cargo bench --bench parsers`.
 
 #[path = "support/gen_audit.rs"]
 mod gen_audit;
-
-use std::time::Instant;
 
 use auditship::config::FormatConfig;
 use auditship::event::{ActorType, Outcome, Severity};
@@ -127,37 +123,6 @@ fn ten_thousand_generated_lines_normalize_fully() {
     }
 }
 
-/// Measures events per second on one core; the target is ≥ 300,000 for
-/// ~500-byte lines in release.
-#[test]
-#[ignore = "measurement: run in release with --ignored --nocapture"]
-fn json_throughput_on_one_core() {
-    let parser = json_parser();
-    let lines: Vec<String> = (0..200_000)
-        .map(|seq| gen_audit::json_line(11, seq))
-        .collect();
-    let bytes: usize = lines.iter().map(String::len).sum();
-    // Warm up, then measure the best of three passes.
-    let mut best = f64::MAX;
-    let mut checksum = 0usize;
-    for _ in 0..4 {
-        let start = Instant::now();
-        for (i, line) in lines.iter().enumerate() {
-            let e = parser.parse(line.as_bytes(), &ctx(i as u64));
-            checksum = checksum.wrapping_add(e.details.len());
-        }
-        best = best.min(start.elapsed().as_secs_f64());
-    }
-    let rate = lines.len() as f64 / best;
-    println!(
-        "json: {:.0} events/s, {:.1} MB/s, mean line {} bytes (checksum {checksum})",
-        rate,
-        bytes as f64 / best / 1e6,
-        bytes / lines.len()
-    );
-    assert!(checksum > 0);
-}
-
 fn parser(format: FormatConfig) -> Parser {
     Parser::from_config(&format, false).unwrap()
 }
@@ -273,51 +238,5 @@ fn generated_lines_of_every_text_format_normalize() {
             Outcome::Failure
         };
         assert_eq!(e.outcome, ok);
-    }
-}
-
-/// Events per second of every format on one core (same harness as the
-/// json measurement above).
-#[test]
-#[ignore = "measurement: run in release with --ignored --nocapture"]
-fn every_format_throughput_on_one_core() {
-    type Gen = fn(u64, u64) -> String;
-    let formats: [(&str, FormatConfig, Gen); 7] = [
-        (
-            "json",
-            FormatConfig::Json { map: Vec::new() },
-            gen_audit::json_line,
-        ),
-        ("logfmt", FormatConfig::Logfmt, gen_audit::logfmt_line),
-        ("syslog", FormatConfig::Syslog, gen_audit::syslog5424_line),
-        ("cef", FormatConfig::Cef, gen_audit::cef_line),
-        (
-            "cloudtrail",
-            FormatConfig::CloudTrail,
-            gen_audit::cloudtrail_line,
-        ),
-        ("k8s", FormatConfig::K8s, gen_audit::k8s_line),
-        ("auditd", FormatConfig::Auditd, gen_audit::auditd_lines),
-    ];
-    for (name, format, generate) in formats {
-        let parser = parser(format);
-        let entries: Vec<String> = (0..100_000).map(|seq| generate(11, seq)).collect();
-        let bytes: usize = entries.iter().map(String::len).sum();
-        let mut best = f64::MAX;
-        let mut out = Vec::with_capacity(1);
-        for _ in 0..3 {
-            let start = Instant::now();
-            for (i, entry) in entries.iter().enumerate() {
-                parser.parse_into(entry.as_bytes(), &ctx(i as u64), &mut out);
-                out.clear();
-            }
-            best = best.min(start.elapsed().as_secs_f64());
-        }
-        println!(
-            "{name}: {:.0} events/s, {:.1} MB/s, mean entry {} bytes",
-            entries.len() as f64 / best,
-            bytes as f64 / best / 1e6,
-            bytes / entries.len()
-        );
     }
 }

@@ -138,7 +138,10 @@ pub(super) fn parse_record_with<'a>(
         kind,
         time,
         serial,
-        fields: Vec::with_capacity(32),
+        // One slot per `=`: enough for every pair (the inner `msg='…'`
+        // ones too) and, unlike a fixed 32, no 1 KiB+ block for a short
+        // record (glibc serves those through a slower path).
+        fields: Vec::with_capacity(memchr::memchr_iter(b'=', body.as_bytes()).count()),
         text: Cow::Borrowed(""),
     };
     read_pairs(body, &mut record, true);

@@ -27,10 +27,12 @@
 //! - `details.cef` ← the header fields; every other extension key →
 //!   `details` under its own name.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::cef_extension::{parse_extension, split_record, CefHeader};
+use super::cef_extension::{parse_extension_borrowed, split_record, CefHeader};
 use super::cef_values::{cef_severity, firewall_outcome, parse_cef_time};
 use super::entry_text::{finish_text_event, EntryText};
 use super::json_defaults::category_for_action;
@@ -85,7 +87,7 @@ impl CefParser {
                 }
             }
         }
-        let pairs = parse_extension(extension);
+        let pairs = parse_extension_borrowed(extension);
         fill_event(&mut event, header, pairs, ctx.ingest_time);
         finish_text_event(event, entry, ctx, self.keep_raw, text.lossy)
     }
@@ -113,42 +115,51 @@ fn short_key(key: &str) -> &str {
 fn fill_event(
     event: &mut AuditEvent,
     header: CefHeader,
-    pairs: Vec<(String, String)>,
+    mut pairs: Vec<(&str, Cow<'_, str>)>,
     reference: DateTime<Utc>,
 ) {
-    // Labels first, so custom fields can be named as they are read.
-    let labels: Map<String, Value> = pairs
+    // Labels first, so custom fields can be named as they are read: (the
+    // field a label names, the label); a repeated label's last value wins.
+    // (Cloned: the loop below takes the values. A borrowed value's clone
+    // copies no text.)
+    let labels: Vec<(&str, Cow<'_, str>)> = pairs
         .iter()
-        .filter_map(|(k, v)| {
-            Some((
-                k.strip_suffix("Label")?.to_string(),
-                Value::from(v.as_str()),
-            ))
-        })
+        .filter_map(|(k, v)| Some((k.strip_suffix("Label")?, v.clone())))
         .collect();
-    let mut std_fields: Map<String, Value> = Map::new();
-    for (key, value) in &pairs {
-        let key = key.as_str();
+    let label_for = |key: &str| {
+        labels
+            .iter()
+            .rev()
+            .find_map(|(base, label)| (*base == key).then_some(label.as_ref()))
+    };
+    // The standard fields, by short name, the first of each; borrowed
+    // until a schema field or `details` takes them. A list, not a map:
+    // there are a dozen at most, and most are taken.
+    let mut std_fields: Vec<(&str, Cow<'_, str>)> = Vec::with_capacity(pairs.len());
+    for i in 0..pairs.len() {
+        let key = pairs[i].0;
         if let Some(base) = key.strip_suffix("Label") {
-            if pairs.iter().any(|(k, _)| k == base) {
+            if pairs.iter().any(|(k, _)| *k == base) {
                 continue; // used to name its field
             }
         }
-        match labels.get(key).and_then(Value::as_str) {
-            Some(label) => named_custom(event, label, value),
+        let value = std::mem::take(&mut pairs[i].1);
+        match label_for(key) {
+            Some(label) => named_custom(event, label, &value),
             None => {
                 let key = short_key(key);
-                if std_fields.contains_key(key) {
-                    insert_detail(&mut event.details, key, value.as_str().into());
+                if std_fields.iter().any(|(k, _)| *k == key) {
+                    insert_detail(&mut event.details, key, Value::String(value.into_owned()));
                 } else {
-                    std_fields.insert(key.to_string(), value.as_str().into());
+                    std_fields.push((key, value));
                 }
             }
         }
     }
-    let mut take = |k: &str| match std_fields.remove(k) {
-        Some(Value::String(s)) if !s.is_empty() => Some(s),
-        _ => None,
+    let mut take = |k: &str| {
+        let at = std_fields.iter().position(|(key, _)| *key == k)?;
+        let (_, value) = std_fields.swap_remove(at);
+        (!value.is_empty()).then(|| value.into_owned())
     };
 
     if let Some(rt) = take("rt") {
@@ -236,8 +247,10 @@ fn fill_event(
         }
     });
     event.category = category_for_action(&event.action).map(str::to_string);
+    // What no schema field took, in key order (as the map it once was).
+    std_fields.sort_unstable_by_key(|(key, _)| *key);
     for (key, value) in std_fields {
-        insert_detail(&mut event.details, &key, value);
+        insert_detail(&mut event.details, key, Value::String(value.into_owned()));
     }
     let cef: Map<String, Value> = [
         ("version", header.version),
@@ -281,3 +294,7 @@ fn named_custom(event: &mut AuditEvent, label: &str, value: &str) {
 #[cfg(test)]
 #[path = "cef_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "cef_equivalence_tests.rs"]
+mod equivalence_tests;

@@ -14,6 +14,8 @@
 //! `_ . - [ ]` right after a space. An unescaped `=` that does not follow
 //! such a key stays in the value (lenient: senders forget to escape).
 
+use std::borrow::Cow;
+
 /// The seven header fields, unescaped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct CefHeader {
@@ -39,31 +41,38 @@ pub enum CefError {
 /// extension text.
 pub(super) fn split_record(record: &str) -> Result<(CefHeader, &str), CefError> {
     let body = record.strip_prefix("CEF:").ok_or(CefError::NoPrefix)?;
+    let bytes = body.as_bytes();
     let mut fields: Vec<String> = Vec::with_capacity(7);
     let mut current = String::new();
-    let mut chars = body.char_indices();
+    let mut at = 0;
     let mut extension_start = None;
-    while let Some((at, c)) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some((_, e @ ('|' | '\\'))) => current.push(e),
-                Some((_, other)) => {
-                    current.push('\\');
-                    current.push(other);
-                }
-                None => current.push('\\'),
-            },
-            '|' => {
-                fields.push(std::mem::take(&mut current));
-                if fields.len() == 7 {
-                    extension_start = Some(at + 1);
-                    break;
-                }
+    // Jump from one `\` or `|` to the next, copying the text between.
+    while let Some(found) = memchr::memchr2(b'\\', b'|', &bytes[at..]) {
+        let special = at + found;
+        current.push_str(&body[at..special]);
+        if bytes[special] == b'|' {
+            fields.push(std::mem::take(&mut current));
+            at = special + 1;
+            if fields.len() == 7 {
+                extension_start = Some(at);
+                break;
             }
-            c => current.push(c),
+            continue;
+        }
+        // `\|` and `\\` are escapes; any other `\` stays as it is.
+        match bytes.get(special + 1) {
+            Some(&escaped @ (b'|' | b'\\')) => {
+                current.push(char::from(escaped));
+                at = special + 2;
+            }
+            _ => {
+                current.push('\\');
+                at = special + 1;
+            }
         }
     }
     let Some(start) = extension_start else {
+        current.push_str(&body[at..]);
         // Seven fields and no final `|` is a record without extension.
         if fields.len() == 6 {
             fields.push(current);
@@ -75,7 +84,7 @@ pub(super) fn split_record(record: &str) -> Result<(CefHeader, &str), CefError> 
     Ok((header_from(fields), &body[start..]))
 }
 
-fn header_from(fields: Vec<String>) -> CefHeader {
+pub(super) fn header_from(fields: Vec<String>) -> CefHeader {
     let mut it = fields.into_iter();
     let mut next = || it.next().unwrap_or_default();
     CefHeader {
@@ -89,48 +98,57 @@ fn header_from(fields: Vec<String>) -> CefHeader {
     }
 }
 
-fn is_key_byte(b: u8) -> bool {
+pub(super) fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'[' | b']')
 }
 
 /// The extension's `key=value` pairs in order, values unescaped and
 /// trimmed of the spaces that separate pairs.
+#[cfg(test)]
 pub(super) fn parse_extension(text: &str) -> Vec<(String, String)> {
+    parse_extension_borrowed(text)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_owned()))
+        .collect()
+}
+
+/// [`parse_extension`], borrowing keys and the values without escapes
+/// from `text`.
+pub(super) fn parse_extension_borrowed(text: &str) -> Vec<(&str, Cow<'_, str>)> {
     let bytes = text.as_bytes();
     // (key start, index of its `=`) for every key.
     let mut keys: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'=' => {
-                let mut start = i;
-                while start > 0 && is_key_byte(bytes[start - 1]) {
-                    start -= 1;
-                }
-                let at_boundary = start == 0 || bytes[start - 1] == b' ';
-                let after_previous = keys.last().is_none_or(|&(_, eq)| start > eq);
-                if start < i && at_boundary && after_previous {
-                    keys.push((start, i));
-                }
-                i += 1;
-            }
-            _ => i += 1,
+    while let Some(found) = memchr::memchr2(b'\\', b'=', &bytes[i.min(bytes.len())..]) {
+        i += found;
+        if bytes[i] == b'\\' {
+            i += 2;
+            continue;
         }
+        let mut start = i;
+        while start > 0 && is_key_byte(bytes[start - 1]) {
+            start -= 1;
+        }
+        let at_boundary = start == 0 || bytes[start - 1] == b' ';
+        let after_previous = keys.last().is_none_or(|&(_, eq)| start > eq);
+        if start < i && at_boundary && after_previous {
+            keys.push((start, i));
+        }
+        i += 1;
     }
     let mut pairs = Vec::with_capacity(keys.len());
     for (n, &(start, eq)) in keys.iter().enumerate() {
         let end = keys.get(n + 1).map_or(text.len(), |&(next, _)| next);
         let key = &text[start..eq];
         let raw = text[eq + 1..end].trim_end_matches(' ');
-        pairs.push((key.to_string(), unescape_value(raw)));
+        pairs.push((key, unescape_value(raw)));
     }
     pairs
 }
 
-fn unescape_value(raw: &str) -> String {
+fn unescape_value(raw: &str) -> Cow<'_, str> {
     if !raw.contains('\\') {
-        return raw.to_string();
+        return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
@@ -150,7 +168,7 @@ fn unescape_value(raw: &str) -> String {
             None => out.push('\\'),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

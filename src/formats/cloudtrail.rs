@@ -35,7 +35,7 @@ use super::cloudtrail_identity::fill_actor;
 use super::entry_text::{finish_text_event, read_json_object};
 use super::event_id::derived_event_id;
 use super::quarantine::quarantine_event;
-use super::schema_fill::{insert_detail, resource_mut, set_source_ip, source_mut};
+use super::schema_fill::{insert_detail_owned, resource_mut, set_source_ip, source_mut};
 use super::time::parse_time_value;
 use super::EntryContext;
 use crate::event::{AuditEvent, IdRef, Outcome, Severity, StatusDetail};
@@ -117,13 +117,13 @@ impl CloudTrailParser {
     }
 }
 
+/// Takes a non-empty string out of `map`; anything else stays.
 fn take_str(map: &mut Map<String, Value>, key: &str) -> Option<String> {
     match map.get(key) {
-        Some(Value::String(s)) if !s.is_empty() => {
-            let s = s.clone();
-            map.remove(key);
-            Some(s)
-        }
+        Some(Value::String(s)) if !s.is_empty() => match map.remove(key) {
+            Some(Value::String(s)) => Some(s),
+            _ => None, // just seen as a string
+        },
         _ => None,
     }
 }
@@ -268,8 +268,19 @@ fn fill_event(event: &mut AuditEvent, mut r: Map<String, Value>) {
         event.correlation.insert("request_id".into(), request);
     }
     event.message = Some(message(event, source.as_deref(), name.as_deref()));
-    for (key, value) in r {
-        insert_detail(&mut event.details, &key, value);
+    merge_rest(&mut event.details, r);
+}
+
+/// Puts the fields no schema field took into `details`. Without a clash
+/// (the usual case) the two sorted maps are merged in one pass; a clash
+/// takes [`insert_detail_owned`]'s renaming, key by key in order.
+fn merge_rest(details: &mut Map<String, Value>, mut rest: Map<String, Value>) {
+    if rest.keys().any(|key| details.contains_key(key)) {
+        for (key, value) in rest {
+            insert_detail_owned(details, key, value);
+        }
+    } else {
+        details.append(&mut rest);
     }
 }
 

@@ -19,15 +19,22 @@ use serde_json::{Map, Value};
 use super::schema_fill::{effective_mut, insert_detail};
 use crate::event::{ActorType, AuditEvent};
 
+/// Takes a non-empty string out of `map`; anything else stays.
 fn take_str(map: &mut Map<String, Value>, key: &str) -> Option<String> {
     match map.get(key) {
-        Some(Value::String(s)) if !s.is_empty() => {
-            let s = s.clone();
-            map.remove(key);
-            Some(s)
-        }
+        Some(Value::String(s)) if !s.is_empty() => match map.remove(key) {
+            Some(Value::String(s)) => Some(s),
+            _ => None, // just seen as a string
+        },
         _ => None,
     }
+}
+
+/// A non-empty string of `map`, left where it is.
+fn non_empty<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    map.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 pub(super) fn fill_actor(event: &mut AuditEvent, identity: Option<Value>) {
@@ -43,12 +50,15 @@ pub(super) fn fill_actor(event: &mut AuditEvent, identity: Option<Value>) {
             return;
         }
     };
-    let kind = take_str(&mut identity, "type");
-    let arn = take_str(&mut identity, "arn");
-    let principal = take_str(&mut identity, "principalId");
-    let user_id = take_str(&mut identity, "userId");
+    // `type`, `arn`, `principalId` and `userId` stay in `details` (what
+    // was not the id is not lost): read in place. `userName` becomes
+    // `actor.name` and leaves.
     let user_name = take_str(&mut identity, "userName");
-    event.actor.kind = match kind.as_deref() {
+    let kind = non_empty(&identity, "type");
+    let arn = non_empty(&identity, "arn");
+    let principal = non_empty(&identity, "principalId");
+    let user_id = non_empty(&identity, "userId");
+    event.actor.kind = match kind {
         Some(
             "IAMUser" | "Root" | "IdentityCenterUser" | "SAMLUser" | "WebIdentityUser"
             | "AssumedRole" | "FederatedUser",
@@ -58,7 +68,7 @@ pub(super) fn fill_actor(event: &mut AuditEvent, identity: Option<Value>) {
         None if arn.is_none() && principal.is_none() && user_name.is_none() => ActorType::System,
         None => ActorType::Unknown,
     };
-    let session_name = match (kind.as_deref(), &arn) {
+    let session_name = match (kind, arn) {
         (Some("AssumedRole"), Some(arn)) if arn.contains(":assumed-role/") => {
             arn.rsplit('/').next().map(str::to_string)
         }
@@ -83,28 +93,14 @@ pub(super) fn fill_actor(event: &mut AuditEvent, identity: Option<Value>) {
             effective.name = issuer_name.map(str::to_string);
         }
     }
-    let account = identity
-        .get("accountId")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let account = identity.get("accountId").and_then(Value::as_str);
     event.actor.id = arn
-        .clone()
-        .or(principal.clone())
-        .or(user_id.clone())
-        .or(account);
+        .or(principal)
+        .or(user_id)
+        .or(account)
+        .map(str::to_string);
     if event.actor.id.is_none() && event.actor.name.is_none() {
         event.actor.kind = ActorType::System;
-    }
-    // What was not the id stays, so nothing the source said is lost.
-    for (key, value) in [
-        ("type", kind),
-        ("arn", arn),
-        ("principalId", principal),
-        ("userId", user_id),
-    ] {
-        if let Some(value) = value {
-            identity.insert(key.to_string(), Value::String(value));
-        }
     }
     insert_detail(&mut event.details, "userIdentity", Value::Object(identity));
 }

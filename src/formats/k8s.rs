@@ -36,6 +36,7 @@
 use serde_json::{Map, Value};
 
 use super::entry_text::{finish_text_event, read_json_object};
+use super::k8s_top::{read_top_level, TopLevel};
 use super::outcome::outcome_from_http_status;
 use super::quarantine::quarantine_event;
 use super::schema_fill::{effective_mut, insert_detail, resource_mut, set_source_ip, source_mut};
@@ -57,32 +58,50 @@ impl K8sParser {
     }
 
     pub fn parse(&self, entry: &[u8], ctx: &EntryContext<'_>) -> AuditEvent {
-        let (object, lossy) = match read_json_object(entry) {
-            Ok(read) => read,
-            Err(reason) => return quarantine_event(entry, &reason, PARSER_NAME, ctx),
+        // Valid UTF-8 JSON objects (nearly all) in one pass; anything else
+        // through the general reader, which names the error.
+        let body = entry.strip_prefix(b"\xef\xbb\xbf").unwrap_or(entry);
+        let fast = std::str::from_utf8(body).ok().and_then(read_top_level);
+        let (top, lossy) = match fast {
+            Some(top) => (top, false),
+            None => match read_json_object(entry) {
+                Ok((object, lossy)) => (TopLevel::from_map(object), lossy),
+                Err(reason) => return quarantine_event(entry, &reason, PARSER_NAME, ctx),
+            },
         };
         let mut event = ctx.new_event(PARSER_NAME);
-        fill_event(&mut event, object);
+        fill_event(&mut event, top);
         finish_text_event(event, entry, ctx, self.keep_raw, lossy)
     }
 }
 
 fn take_str(map: &mut Map<String, Value>, key: &str) -> Option<String> {
-    match map.remove(key) {
+    slot_str(map.remove(key), map, key)
+}
+
+/// A member's non-empty string. An empty string is dropped; any other
+/// value goes (back) to `rest` under `key`, for `details`.
+fn slot_str(slot: Option<Value>, rest: &mut Map<String, Value>, key: &str) -> Option<String> {
+    match slot {
         Some(Value::String(s)) if !s.is_empty() => Some(s),
         Some(Value::String(_)) | None => None,
         Some(other) => {
-            map.insert(key.to_string(), other);
+            rest.insert(key.to_string(), other);
             None
         }
     }
 }
 
-fn take_object(map: &mut Map<String, Value>, key: &str) -> Option<Map<String, Value>> {
-    match map.remove(key) {
+/// A member's object; any other value goes (back) to `rest` under `key`.
+fn slot_object(
+    slot: Option<Value>,
+    rest: &mut Map<String, Value>,
+    key: &str,
+) -> Option<Map<String, Value>> {
+    match slot {
         Some(Value::Object(o)) => Some(o),
         Some(other) => {
-            map.insert(key.to_string(), other);
+            rest.insert(key.to_string(), other);
             None
         }
         None => None,
@@ -96,23 +115,44 @@ fn keep_rest(details: &mut Map<String, Value>, key: &str, rest: Map<String, Valu
     }
 }
 
-fn fill_event(event: &mut AuditEvent, mut o: Map<String, Value>) {
+fn fill_event(event: &mut AuditEvent, top: TopLevel) {
+    let TopLevel {
+        audit_id,
+        verb,
+        object_ref,
+        user,
+        impersonated_user,
+        response_status,
+        source_ips,
+        user_agent,
+        request_received,
+        rest: mut o,
+    } = top;
     let stage = o.get("stage").and_then(Value::as_str).map(str::to_string);
-    if let Some(audit_id) = take_str(&mut o, "auditID") {
+    if let Some(audit_id) = slot_str(audit_id, &mut o, "auditID") {
         event.id = match stage.as_deref() {
             None | Some("ResponseComplete" | "Panic") => audit_id.clone(),
             Some(stage) => format!("{audit_id}:{stage}"),
         };
         event.correlation.insert("request_id".into(), audit_id);
     }
-    for key in ["requestReceivedTimestamp", "stageTimestamp", "timestamp"] {
-        if let Some(t) = o.get(key).and_then(parse_time_value) {
+    // `requestReceivedTimestamp` leaves `details` when it gives the time.
+    match request_received.as_ref().and_then(parse_time_value) {
+        Some(t) => {
             event.time = t;
             event.time_inferred = false;
-            if key == "requestReceivedTimestamp" {
-                o.remove(key);
+        }
+        None => {
+            if let Some(value) = request_received {
+                o.insert("requestReceivedTimestamp".into(), value);
             }
-            break;
+            for key in ["stageTimestamp", "timestamp"] {
+                if let Some(t) = o.get(key).and_then(parse_time_value) {
+                    event.time = t;
+                    event.time_inferred = false;
+                    break;
+                }
+            }
         }
     }
     if event.time_inferred {
@@ -123,8 +163,8 @@ fn fill_event(event: &mut AuditEvent, mut o: Map<String, Value>) {
         }
     }
 
-    let verb = take_str(&mut o, "verb").unwrap_or_else(|| "unknown".into());
-    match take_object(&mut o, "objectRef") {
+    let verb = slot_str(verb, &mut o, "verb").unwrap_or_else(|| "unknown".into());
+    match slot_object(object_ref, &mut o, "objectRef") {
         Some(mut object_ref) => {
             let resource = take_str(&mut object_ref, "resource");
             let sub = take_str(&mut object_ref, "subresource");
@@ -156,10 +196,10 @@ fn fill_event(event: &mut AuditEvent, mut o: Map<String, Value>) {
     }
     event.details.insert("verb".into(), verb.into());
 
-    fill_actor(event, &mut o);
-    fill_outcome(event, &mut o);
+    fill_actor(event, user, impersonated_user, &mut o);
+    fill_outcome(event, response_status, &mut o);
 
-    match o.remove("sourceIPs") {
+    match source_ips {
         Some(Value::Array(mut ips)) if !ips.is_empty() => {
             if let Value::String(first) = &ips[0] {
                 if set_source_ip(event, first) {
@@ -175,7 +215,7 @@ fn fill_event(event: &mut AuditEvent, mut o: Map<String, Value>) {
         }
         None => {}
     }
-    if let Some(agent) = take_str(&mut o, "userAgent") {
+    if let Some(agent) = slot_str(user_agent, &mut o, "userAgent") {
         source_mut(event).user_agent = Some(agent);
     }
     event.category = Some("cluster".into());
@@ -209,8 +249,13 @@ fn actor_type(username: &str) -> ActorType {
     }
 }
 
-fn fill_actor(event: &mut AuditEvent, o: &mut Map<String, Value>) {
-    if let Some(mut user) = take_object(o, "user") {
+fn fill_actor(
+    event: &mut AuditEvent,
+    user: Option<Value>,
+    impersonated_user: Option<Value>,
+    o: &mut Map<String, Value>,
+) {
+    if let Some(mut user) = slot_object(user, o, "user") {
         let name = take_str(&mut user, "username");
         let uid = take_str(&mut user, "uid");
         event.actor.kind = name.as_deref().map_or(ActorType::Unknown, actor_type);
@@ -229,7 +274,7 @@ fn fill_actor(event: &mut AuditEvent, o: &mut Map<String, Value>) {
     } else {
         event.actor.kind = ActorType::System;
     }
-    if let Some(mut imp) = take_object(o, "impersonatedUser") {
+    if let Some(mut imp) = slot_object(impersonated_user, o, "impersonatedUser") {
         let name = take_str(&mut imp, "username");
         let uid = take_str(&mut imp, "uid");
         let effective = effective_mut(event);
@@ -239,8 +284,12 @@ fn fill_actor(event: &mut AuditEvent, o: &mut Map<String, Value>) {
     }
 }
 
-fn fill_outcome(event: &mut AuditEvent, o: &mut Map<String, Value>) {
-    if let Some(mut status) = take_object(o, "responseStatus") {
+fn fill_outcome(
+    event: &mut AuditEvent,
+    response_status: Option<Value>,
+    o: &mut Map<String, Value>,
+) {
+    if let Some(mut status) = slot_object(response_status, o, "responseStatus") {
         let code = status.remove("code");
         let message = take_str(&mut status, "message");
         let reason = take_str(&mut status, "reason");

@@ -18,12 +18,14 @@
 //! An entry that is not logfmt (an unterminated quote, a pair starting with
 //! `=` or `"`, no pair at all) becomes a quarantine event with the reason.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::entry_text::{finish_text_event, EntryText};
 use super::json::convert_object;
 use super::quarantine::quarantine_event;
-use super::schema_fill::insert_detail;
+use super::schema_fill::insert_detail_owned;
 use super::EntryContext;
 use crate::event::AuditEvent;
 
@@ -55,13 +57,18 @@ impl LogfmtParser {
 
     pub fn parse(&self, entry: &[u8], ctx: &EntryContext<'_>) -> AuditEvent {
         let text = EntryText::new(entry);
-        let pairs = match parse_pairs(&text.text) {
-            Ok(pairs) => pairs,
-            Err(error) => return quarantine_event(entry, &error.to_string(), PARSER_NAME, ctx),
-        };
+        // The pairs go straight into the object: one copy of each key and
+        // value, none for a list of pairs in between.
         let mut object = Map::new();
-        for (key, value) in pairs {
-            insert_detail(&mut object, &key, Value::String(value));
+        let read = for_each_pair(&text.text, |key, value| {
+            insert_detail_owned(
+                &mut object,
+                key.to_string(),
+                Value::String(value.into_owned()),
+            );
+        });
+        if let Err(error) = read {
+            return quarantine_event(entry, &error.to_string(), PARSER_NAME, ctx);
         }
         let mut event = ctx.new_event(PARSER_NAME);
         convert_object(&mut event, object);
@@ -70,9 +77,23 @@ impl LogfmtParser {
 }
 
 /// Splits a logfmt line into its (key, value) pairs, in order.
+#[cfg(test)]
 pub fn parse_pairs(line: &str) -> Result<Vec<(String, String)>, LogfmtError> {
-    let bytes = line.as_bytes();
     let mut pairs = Vec::new();
+    for_each_pair(line, |key, value| {
+        pairs.push((key.to_string(), value.into_owned()))
+    })?;
+    Ok(pairs)
+}
+
+/// Calls `pair` with each (key, value) of a logfmt line, in order; values
+/// are borrowed from the line unless a quoted one holds escapes.
+fn for_each_pair<'a>(
+    line: &'a str,
+    mut pair: impl FnMut(&'a str, Cow<'a, str>),
+) -> Result<(), LogfmtError> {
+    let bytes = line.as_bytes();
+    let mut count = 0usize;
     let mut i = 0;
     loop {
         while i < bytes.len() && bytes[i].is_ascii_whitespace() {
@@ -93,8 +114,9 @@ pub fn parse_pairs(line: &str) -> Result<Vec<(String, String)>, LogfmtError> {
         if i < bytes.len() && bytes[i] == b'"' {
             return Err(LogfmtError::ExpectedKey(i));
         }
+        count += 1;
         if i == bytes.len() || bytes[i] != b'=' {
-            pairs.push((key.to_string(), String::new()));
+            pair(key, Cow::Borrowed(""));
             continue;
         }
         i += 1; // '='
@@ -107,24 +129,36 @@ pub fn parse_pairs(line: &str) -> Result<Vec<(String, String)>, LogfmtError> {
             while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
                 i += 1;
             }
-            line[start..i].to_string()
+            Cow::Borrowed(&line[start..i])
         };
-        pairs.push((key.to_string(), value));
+        pair(key, value);
     }
-    if pairs.is_empty() {
+    if count == 0 {
         return Err(LogfmtError::Empty);
     }
-    Ok(pairs)
+    Ok(())
 }
 
 /// Reads a quoted value whose first byte after `"` is at `start`; returns
 /// it unescaped with the index after the closing quote.
-fn quoted_value(line: &str, start: usize, key: &str) -> Result<(String, usize), LogfmtError> {
+fn quoted_value<'a>(
+    line: &'a str,
+    start: usize,
+    key: &str,
+) -> Result<(Cow<'a, str>, usize), LogfmtError> {
+    // Most quoted values hold no escape: borrow them.
+    match memchr::memchr2(b'"', b'\\', &line.as_bytes()[start..]) {
+        Some(end) if line.as_bytes()[start + end] == b'"' => {
+            return Ok((Cow::Borrowed(&line[start..start + end]), start + end + 1))
+        }
+        Some(_) => {}
+        None => return Err(LogfmtError::UnterminatedQuote(key.to_string())),
+    }
     let mut value = String::new();
     let mut chars = line[start..].char_indices();
     while let Some((at, c)) = chars.next() {
         match c {
-            '"' => return Ok((value, start + at + 1)),
+            '"' => return Ok((Cow::Owned(value), start + at + 1)),
             '\\' => {
                 let bad = || LogfmtError::BadEscape(key.to_string());
                 let (_, escaped) = chars
@@ -258,6 +292,148 @@ mod tests {
         fn logfmt_like_text_never_panics(text in r#"([a-z]{1,4}=("[^"]{0,6}"?|[a-z\\\\"]{0,4}) ?){0,6}"#) {
             let e = LogfmtParser::new(false).parse(text.as_bytes(), &ctx());
             prop_assert!(!e.action.is_empty());
+        }
+    }
+}
+
+/// The reader against the one it replaced (commit 0d899cd: owned pairs
+/// collected first, quoted values copied char by char).
+#[cfg(test)]
+mod equivalence_tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use proptest::prelude::*;
+
+    use crate::event::OriginKind;
+
+    fn reference_parse_pairs(line: &str) -> Result<Vec<(String, String)>, LogfmtError> {
+        let bytes = line.as_bytes();
+        let mut pairs = Vec::new();
+        let mut i = 0;
+        loop {
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break;
+            }
+            let key_start = i;
+            while i < bytes.len()
+                && !matches!(bytes[i], b'=' | b'"')
+                && !bytes[i].is_ascii_whitespace()
+            {
+                i += 1;
+            }
+            if i == key_start {
+                return Err(LogfmtError::ExpectedKey(i));
+            }
+            let key = &line[key_start..i];
+            if i < bytes.len() && bytes[i] == b'"' {
+                return Err(LogfmtError::ExpectedKey(i));
+            }
+            if i == bytes.len() || bytes[i] != b'=' {
+                pairs.push((key.to_string(), String::new()));
+                continue;
+            }
+            i += 1; // '='
+            let value = if i < bytes.len() && bytes[i] == b'"' {
+                let (value, next) = reference_quoted_value(line, i + 1, key)?;
+                i = next;
+                value
+            } else {
+                let start = i;
+                while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                line[start..i].to_string()
+            };
+            pairs.push((key.to_string(), value));
+        }
+        if pairs.is_empty() {
+            return Err(LogfmtError::Empty);
+        }
+        Ok(pairs)
+    }
+
+    /// Reads a quoted value whose first byte after `"` is at `start`; returns
+    /// it unescaped with the index after the closing quote.
+    fn reference_quoted_value(
+        line: &str,
+        start: usize,
+        key: &str,
+    ) -> Result<(String, usize), LogfmtError> {
+        let mut value = String::new();
+        let mut chars = line[start..].char_indices();
+        while let Some((at, c)) = chars.next() {
+            match c {
+                '"' => return Ok((value, start + at + 1)),
+                '\\' => {
+                    let bad = || LogfmtError::BadEscape(key.to_string());
+                    let (_, escaped) = chars
+                        .next()
+                        .ok_or_else(|| LogfmtError::UnterminatedQuote(key.to_string()))?;
+                    match escaped {
+                        '"' | '\\' | '/' => value.push(escaped),
+                        'n' => value.push('\n'),
+                        'r' => value.push('\r'),
+                        't' => value.push('\t'),
+                        'u' => {
+                            let hex: String = chars.by_ref().take(4).map(|(_, c)| c).collect();
+                            let code = u32::from_str_radix(&hex, 16).map_err(|_| bad())?;
+                            value.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+                        }
+                        _ => return Err(bad()),
+                    }
+                }
+                c => value.push(c),
+            }
+        }
+        Err(LogfmtError::UnterminatedQuote(key.to_string()))
+    }
+
+    fn reference_parse(line: &str) -> AuditEvent {
+        let ctx = EntryContext {
+            origin_kind: OriginKind::File,
+            path: None,
+            offset: Some(3),
+            position_key: "f00d",
+            host: "h",
+            ingest_time: Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),
+        };
+        let pairs = match reference_parse_pairs(line) {
+            Ok(pairs) => pairs,
+            Err(error) => {
+                return quarantine_event(line.as_bytes(), &error.to_string(), PARSER_NAME, &ctx)
+            }
+        };
+        let mut object = Map::new();
+        for (key, value) in pairs {
+            super::super::schema_fill::insert_detail(&mut object, &key, Value::String(value));
+        }
+        let mut event = ctx.new_event(PARSER_NAME);
+        convert_object(&mut event, object);
+        finish_text_event(event, line.as_bytes(), &ctx, false, false)
+    }
+
+    fn parse_now(line: &str) -> AuditEvent {
+        let ctx = EntryContext {
+            origin_kind: OriginKind::File,
+            path: None,
+            offset: Some(3),
+            position_key: "f00d",
+            host: "h",
+            ingest_time: Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),
+        };
+        LogfmtParser::new(false).parse(line.as_bytes(), &ctx)
+    }
+
+    proptest! {
+        #[test]
+        fn same_pairs_and_events_as_the_replaced_reader(
+            line in r#"( ?(user|time|level|msg|action|a|a_|ip)(=("([^"\\]|\\["\\nrtx/]|\\u00e9|\\u12){0,6}"?|[a-z0-9.:"]{0,5}))?){0,7}"#
+        ) {
+            prop_assert_eq!(parse_pairs(&line), reference_parse_pairs(&line));
+            prop_assert_eq!(parse_now(&line), reference_parse(&line), "{}", line);
         }
     }
 }

@@ -16,7 +16,7 @@
 //! | `logfmt.rs` | `key=value` lines with quoted values |
 //! | `syslog.rs` | RFC 5424 and RFC 3164 lines, told apart per line (`syslog_header.rs`, `syslog_auth.rs`) |
 //! | `cef.rs` | ArcSight CEF, bare or after a syslog header (`cef_extension.rs`, `cef_values.rs`) |
-//! | `k8s.rs` | Kubernetes `audit.k8s.io/v1` `Event`s |
+//! | `k8s.rs` | Kubernetes `audit.k8s.io/v1` `Event`s (`k8s_top.rs` reads the top level in one pass) |
 //! | `cloudtrail.rs` | CloudTrail records, one a line or a `{"Records": […]}` file (`cloudtrail_identity.rs`) |
 //! | `auditd.rs` | Linux audit events: the records of one event (`auditd_record.rs`, `auditd_actions.rs`) |
 //! | `auditd_group.rs` | joins the records of one auditd event into one entry, before parsing |
@@ -58,6 +58,7 @@ mod json_normalize;
 #[cfg(test)]
 mod json_tests;
 mod k8s;
+mod k8s_top;
 mod logfmt;
 mod outcome;
 mod quarantine;

@@ -51,7 +51,20 @@ pub(super) fn set_source_port(event: &mut AuditEvent, text: &str) -> bool {
 /// Inserts into `details` without overwriting: a taken key gets `_`
 /// appended until free (the `json` format's rule).
 pub(super) fn insert_detail(details: &mut Map<String, Value>, key: &str, value: Value) {
-    let mut key = key.to_string();
+    insert_detail_owned(details, key.to_string(), value);
+}
+
+/// [`insert_detail`] for a key the caller already owns: no copy, and one
+/// search of the map when the key is free (the usual case).
+pub(super) fn insert_detail_owned(details: &mut Map<String, Value>, key: String, value: Value) {
+    use serde_json::map::Entry;
+    let mut key = match details.entry(key) {
+        Entry::Vacant(slot) => {
+            slot.insert(value);
+            return;
+        }
+        Entry::Occupied(taken) => taken.key().clone(),
+    };
     while details.contains_key(&key) {
         key.push('_');
     }

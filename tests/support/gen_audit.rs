@@ -1,7 +1,7 @@
 //! A deterministic generator of application audit lines shaped like
 //! `/work/shared/tools/gen-audit --format json` (and, from the same
 //! events, like its `auditd`, `syslog5424`, `cef`, `cloudtrail` and `k8s`
-//! formats, plus `logfmt`): one JSON object a line
+//! formats, plus `syslog3164` and `logfmt`): one JSON object a line
 //! with `id`, `seq`, `projectId`, `tenantId`, `userId`, `actorType`,
 //! `action`, `status`, `ip`, `resource{type,id}`, `details{environment,
 //! previousVersion, version}` (plus `breakGlassSessionId`/`justification`
@@ -285,6 +285,54 @@ pub fn syslog5424_line(seed: u64, seq: u64) -> String {
         e.user,
         e.ip
     )
+}
+
+/// Event `seq` as an RFC 3164 (BSD) line, as `auth.log` holds them:
+/// `<PRI>Mmm dd hh:mm:ss host app[pid]: message`, the message by turns an
+/// sshd login (`Accepted`/`Failed password for USER from IP port P ssh2`),
+/// a sudo command, or a plain application message.
+pub fn syslog3164_line(seed: u64, seq: u64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let e = event(seed, seq);
+    let stamp = format_millis(e.created_millis);
+    let month = MONTHS[stamp[5..7].parse::<usize>().unwrap_or(1) - 1];
+    let day: u32 = stamp[8..10].parse().unwrap_or(1);
+    let time = &stamp[11..19];
+    let host = format!("web-{:02}", e.seq % 17);
+    let user = &e.user[..8];
+    let (pri, body) = match e.seq % 3 {
+        0 => {
+            let word = if e.status == "success" { "Accepted" } else { "Failed" };
+            (
+                if e.status == "success" { 86 } else { 84 },
+                format!(
+                    "sshd[{}]: {word} password for {user} from {} port {} ssh2",
+                    2000 + e.seq % 30000,
+                    e.ip,
+                    1024 + e.seq % 60000
+                ),
+            )
+        }
+        1 => (
+            85,
+            format!(
+                "sudo: {user} : TTY=pts/{} ; PWD=/srv/app ; USER=root ; COMMAND=/usr/bin/deployctl {} {}",
+                e.seq % 8,
+                e.action,
+                e.env
+            ),
+        ),
+        _ => (
+            134,
+            format!(
+                "deployd[4242]: {} {} by {user} from {} (env={})",
+                e.action, e.status, e.ip, e.env
+            ),
+        ),
+    };
+    format!("<{pri}>{month} {day:>2} {time} {host} {body}")
 }
 
 /// Event `seq` as a CEF line (`cs1` = seq, `cs2` = tenant).
