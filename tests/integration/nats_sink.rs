@@ -243,3 +243,52 @@ fn nats_refused_credentials_are_reported_and_the_events_wait_for_the_fix() {
     assert_eq!(agent.stop(), 0);
     assert_each_once(&server, N);
 }
+
+/// Batches that repeat events the stream holds (the agent's data
+/// directory lost, so the whole log is read and sent again) are
+/// acknowledged — the repeats as duplicates by `Nats-Msg-Id` — and only the
+/// new events are added; the acknowledgements of a batch are matched to
+/// its events by reply subject, whatever order they come in.
+#[test]
+fn nats_batches_repeating_stored_events_add_only_the_new_ones() {
+    if !nats::available() {
+        return;
+    }
+    const FIRST: u64 = 3_000;
+    const TOTAL: u64 = 4_500;
+    let server = Nats::single();
+    let ws = Workspace::new();
+    let log = ws.logs().join("audit.log");
+    append_lines(&log, SEED, 0..FIRST);
+    let extra = format!("batch = {{ max_events = 700 }}\nconcurrency = 3\ncreate_stream = {{ name = \"{STREAM}\", subjects = [\"audit.>\"] }}");
+    let config = config(&ws, &server, &extra);
+    let agent = Agent::start(&ws, &config);
+    assert!(
+        wait_until(Duration::from_secs(60), || server.message_count(STREAM)
+            >= FIRST),
+        "log:\n{}",
+        agent.log()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(agent.stop(), 0);
+
+    std::fs::remove_dir_all(ws.data_dir()).unwrap();
+    append_lines(&log, SEED, FIRST..TOTAL);
+    let agent = Agent::start(&ws, &config);
+    let events = || {
+        server
+            .read_all(STREAM)
+            .iter()
+            .filter(|(_, _, event)| !is_checkpoint(event))
+            .count() as u64
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || events() >= TOTAL),
+        "{} of {TOTAL} stored; log:\n{}",
+        events(),
+        agent.log()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(agent.stop(), 0);
+    assert_each_once(&server, TOTAL);
+}

@@ -196,3 +196,48 @@ fn postgres_dead_letters_alone_an_event_the_database_cannot_hold() {
         .unwrap()
         .contains("SQLSTATE 22P05"));
 }
+
+/// A batch is copied straight into the table; one holding events already
+/// stored (here: the agent's data directory lost, so the whole log is read
+/// and sent again) fails that copy on `id` and takes the staging path,
+/// which stores the new events of the batch and skips the others.
+#[test]
+fn postgres_batches_repeating_stored_events_store_only_the_new_ones() {
+    if !postgres::available() {
+        return;
+    }
+    const FIRST: u64 = 1_000;
+    const TOTAL: u64 = 1_550;
+    let pg = Postgres::start();
+    let ws = Workspace::new();
+    let log = ws.logs().join("audit.log");
+    append_lines(&log, SEED, 0..FIRST);
+    // Batches of 120 from the second start straddle old and new events.
+    let config = config(&ws, &pg, "batch = { max_events = 120 }");
+    let agent = Agent::start(&ws, &config);
+    assert!(
+        wait_until(Duration::from_secs(60), || stored(&pg) >= FIRST),
+        "log:\n{}",
+        agent.log()
+    );
+    assert_eq!(agent.stop(), 0);
+    assert_each_once(&pg, FIRST);
+
+    std::fs::remove_dir_all(ws.data_dir()).unwrap();
+    append_lines(&log, SEED, FIRST..TOTAL);
+    let agent = Agent::start(&ws, &config);
+    assert!(
+        wait_until(Duration::from_secs(60), || stored(&pg) >= TOTAL),
+        "{} of {TOTAL} stored; log:\n{}",
+        stored(&pg),
+        agent.log()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(agent.stop(), 0);
+    assert_each_once(&pg, TOTAL);
+    assert!(
+        !ws.data_dir().join("dead").exists()
+            || read_ndjson_dir(&ws.data_dir().join("dead")).is_empty(),
+        "a repeat is not a refused event"
+    );
+}

@@ -25,11 +25,18 @@ pub(super) struct Connector {
     tls: rustls::ClientConfig,
     tls_required: bool,
     timeout: Duration,
+    /// Messages a subscription holds before the client drops more: at
+    /// least one batch's acknowledgements.
+    subscription_capacity: usize,
     sink_id: String,
 }
 
 impl Connector {
-    pub fn new(sink_id: &str, config: &NatsSinkConfig) -> Result<Connector, SinkError> {
+    pub fn new(
+        sink_id: &str,
+        config: &NatsSinkConfig,
+        max_in_flight: usize,
+    ) -> Result<Connector, SinkError> {
         let setup = |reason: String| SinkError::NatsSetup { reason };
         let servers = config
             .urls
@@ -68,6 +75,9 @@ impl Connector {
             tls: client_tls_config(&config.tls, true, &host)?,
             tls_required,
             timeout: config.request_timeout,
+            // The client's default, or more for larger batches (the events
+            // in flight are at least one batch).
+            subscription_capacity: max_in_flight.max(65_536),
             sink_id: sink_id.to_string(),
         })
     }
@@ -95,6 +105,7 @@ impl Connector {
             .connection_timeout(self.timeout)
             .request_timeout(Some(self.timeout))
             .max_reconnects(None)
+            .subscription_capacity(self.subscription_capacity)
             .tls_client_config(self.tls.clone())
             .require_tls(self.tls_required)
             .event_callback(move |event| {

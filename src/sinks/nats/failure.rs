@@ -5,17 +5,19 @@
 //! | --- | --- |
 //! | no server reachable, TLS handshake failed, credentials refused | `Retryable`, saying what to check; the batch waits in the journal |
 //! | no acknowledgement within `request_timeout` (server down, leader election) | `Retryable`: sent again, repeats dropped by `Nats-Msg-Id` |
+//! | the connection closed while publishing | `Retryable`: the client reconnects |
 //! | no stream takes the subject | `Retryable`, naming the subject and `create_stream` |
-//! | an event larger than the server's `max_payload` | `Permanent`: the runner halves the batch until the event is alone, then dead-letters it |
+//! | an event larger than the server's `max_payload`, or whose subject NATS refuses | `Permanent`: the runner halves the batch until the event is alone, then dead-letters it |
 //! | anything else the stream refuses (limits, storage) | `Retryable` with JetStream's description |
 //!
 //! Messages are scrubbed of every configured secret before they leave.
 
 use std::time::Duration;
 
-use async_nats::jetstream::context::{PublishError, PublishErrorKind};
+use async_nats::client::{PublishError, PublishErrorKind};
 use async_nats::{ConnectError, ConnectErrorKind};
 
+use super::acks::Refusal;
 use crate::sinks::DeliveryError;
 
 fn retry(reason: String) -> DeliveryError {
@@ -35,28 +37,41 @@ pub(super) fn connect_failure(error: &ConnectError) -> DeliveryError {
     })
 }
 
-/// A publish that was not acknowledged.
-pub(super) fn publish_failure(
-    error: &PublishError,
-    subject: &str,
-    timeout: Duration,
-) -> DeliveryError {
+/// A message the client could not send.
+pub(super) fn publish_failure(error: &PublishError, subject: &str) -> DeliveryError {
     match error.kind() {
-        PublishErrorKind::StreamNotFound => retry(format!(
-            "no JetStream stream takes the subject {subject:?}; create a stream whose subjects match it, or set create_stream"
-        )),
-        PublishErrorKind::TimedOut => retry(format!(
-            "JetStream did not acknowledge within request_timeout ({}); a server or the stream's leader may be down or being elected (repeats of this batch are dropped by Nats-Msg-Id)",
-            crate::config::format_duration(timeout)
-        )),
-        PublishErrorKind::BrokenPipe => retry("the connection to NATS was lost before the acknowledgement; reconnecting".into()),
-        PublishErrorKind::MaxAckPending => retry("too many acknowledgements pending; waiting for the server".into()),
         PublishErrorKind::MaxPayloadExceeded => DeliveryError::Permanent {
             status: 0,
             body: format!("the event is larger than the NATS server's max_payload ({error})"),
         },
-        _ => retry(format!("JetStream refused the message to {subject:?}: {error}")),
+        PublishErrorKind::InvalidSubject => DeliveryError::Permanent {
+            status: 0,
+            body: format!("NATS refuses the subject {subject:?} rendered from the event ({error})"),
+        },
+        PublishErrorKind::Send => {
+            retry("the connection to NATS was lost before the acknowledgement; reconnecting".into())
+        }
     }
+}
+
+/// An answer of JetStream that is not a PubAck; `subject` is the event's.
+pub(super) fn refusal_failure(refusal: &Refusal, subject: &str) -> DeliveryError {
+    retry(match refusal {
+        Refusal::NoStream { .. } => format!(
+            "no JetStream stream takes the subject {subject:?}; create a stream whose subjects match it, or set create_stream"
+        ),
+        Refusal::Refused { reason, .. } => {
+            format!("JetStream refused the message to {subject:?}: {reason}")
+        }
+    })
+}
+
+/// Not every event acknowledged within `request_timeout`.
+pub(super) fn timed_out(timeout: Duration) -> DeliveryError {
+    retry(format!(
+        "JetStream did not acknowledge within request_timeout ({}); a server or the stream's leader may be down or being elected (repeats of this batch are dropped by Nats-Msg-Id)",
+        crate::config::format_duration(timeout)
+    ))
 }
 
 /// `text` with every secret replaced by `<secret>`.
@@ -96,17 +111,23 @@ mod tests {
 
     #[test]
     fn a_missing_stream_names_the_subject_and_an_oversized_event_is_permanent() {
-        let t = Duration::from_secs(5);
-        let missing = publish_failure(
-            &PublishError::new(PublishErrorKind::StreamNotFound),
-            "audit.a.b",
-            t,
-        );
+        let missing = refusal_failure(&Refusal::NoStream { index: 0 }, "audit.a.b");
         assert!(
             matches!(&missing, DeliveryError::Retryable { reason, .. } if reason.contains("\"audit.a.b\"") && reason.contains("create_stream")),
             "{missing}"
         );
-        let timeout = publish_failure(&PublishError::new(PublishErrorKind::TimedOut), "s", t);
+        let refused = refusal_failure(
+            &Refusal::Refused {
+                index: 0,
+                reason: "maximum messages exceeded (error 10077)".into(),
+            },
+            "s",
+        );
+        assert!(
+            matches!(&refused, DeliveryError::Retryable { reason, .. } if reason.contains("maximum messages exceeded")),
+            "{refused}"
+        );
+        let timeout = timed_out(Duration::from_secs(5));
         assert!(
             matches!(&timeout, DeliveryError::Retryable { reason, .. } if reason.contains("request_timeout (5s)")),
             "{timeout}"
@@ -114,9 +135,10 @@ mod tests {
         let big = publish_failure(
             &PublishError::new(PublishErrorKind::MaxPayloadExceeded),
             "s",
-            t,
         );
         assert!(matches!(big, DeliveryError::Permanent { status: 0, .. }));
+        let lost = publish_failure(&PublishError::new(PublishErrorKind::Send), "s");
+        assert!(matches!(lost, DeliveryError::Retryable { .. }));
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //! `connect` turns the configuration into client options (servers,
 //! credentials, TLS) and connects; `stream` creates or updates the
 //! stream of `create_stream`; `sink` publishes a batch and waits for its
-//! acknowledgements; `failure` says what a client error means for the
-//! batch.
+//! acknowledgements, which `acks` matches to the events (pure); `failure`
+//! says what a client error or a refusal means for the batch.
 //!
 //! Invariants: a batch is `Ok` only when JetStream acknowledged (PubAck)
 //! every one of its events, so the cursor never passes an event the stream
@@ -16,6 +16,7 @@
 //! agent) is dropped by the stream's duplicate window instead of stored
 //! twice; no URL, password, token or seed appears in errors or logs.
 
+mod acks;
 mod connect;
 mod failure;
 mod fields;

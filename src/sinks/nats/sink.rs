@@ -2,23 +2,27 @@
 //!
 //! The connection is shared by every slot of the sink (`concurrency`):
 //! opened at the first batch, with the stream of `create_stream` ensured
-//! then, and kept (the client reconnects by itself). A batch is published
-//! pipelined — every message sent without waiting — then each PubAck is
-//! awaited, all within one `request_timeout`; the batch is `Ok` only when
+//! then, and kept (the client reconnects by itself). A batch subscribes to
+//! an inbox of its own, publishes every event pipelined — sent without
+//! waiting, with the reply subject `<inbox>.<index>` — while reading the
+//! PubAcks off that one subscription in whatever order they come (see
+//! `acks`), all within one `request_timeout`; the batch is `Ok` only when
 //! every event was acknowledged (stored, or recognised as a repeat by its
 //! `Nats-Msg-Id`). See `failure` for what each error becomes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::context::PublishAckFuture;
-use async_nats::jetstream::message::PublishMessage;
-use async_nats::jetstream::{self, Context};
+use async_nats::header::NATS_MESSAGE_ID;
+use async_nats::jetstream;
+use async_nats::{Client, HeaderMap, Subject, Subscriber};
 use bytes::Bytes;
+use futures_util::StreamExt;
 use tokio::sync::Mutex;
 
+use super::acks::BatchAcks;
 use super::connect::Connector;
-use super::failure::{connect_failure, publish_failure, scrub};
+use super::failure::{connect_failure, publish_failure, refusal_failure, scrub, timed_out};
 use super::fields::KeptFields;
 use super::stream::ensure_stream;
 use super::subject::SubjectTemplate;
@@ -33,11 +37,9 @@ struct Shared {
     kept: KeptFields,
     create_stream: Option<NatsStreamConfig>,
     request_timeout: Duration,
-    /// Most acknowledgements pending at once over all slots.
-    max_pending: usize,
     /// Configured secrets, scrubbed from every message.
     secrets: Vec<String>,
-    context: Mutex<Option<Context>>,
+    client: Mutex<Option<Client>>,
 }
 
 /// A running `nats` sink (one slot).
@@ -58,7 +60,8 @@ impl std::fmt::Debug for NatsSink {
 impl NatsSink {
     /// Checks the servers and reads the TLS and credentials files; connects
     /// on the first batch. `max_in_flight` is the most events the runner
-    /// has out at once (batch size × concurrency).
+    /// has out at once (batch size × concurrency): more than a batch's
+    /// subscription must hold.
     pub fn new(
         sink_id: &str,
         config: &NatsSinkConfig,
@@ -78,16 +81,13 @@ impl NatsSink {
         }
         Ok(NatsSink {
             shared: Arc::new(Shared {
-                connector: Connector::new(sink_id, config)?,
+                connector: Connector::new(sink_id, config, max_in_flight)?,
                 subject: config.subject.clone(),
                 kept: KeptFields::new(config.subject.field_paths()),
                 create_stream: config.create_stream.clone(),
                 request_timeout: config.request_timeout,
-                // Room for the batches in flight and as many abandoned
-                // after a timeout, whose acks the client still tracks.
-                max_pending: max_in_flight.saturating_mul(2).max(10_000),
                 secrets,
-                context: Mutex::new(None),
+                client: Mutex::new(None),
             }),
         })
     }
@@ -97,45 +97,53 @@ impl NatsSink {
     pub async fn send(&self, lines: &[&[u8]]) -> Result<(), DeliveryError> {
         let shared = &self.shared;
         let result = async {
-            let context = self.context().await?;
+            let client = self.client().await?;
             let deadline = tokio::time::Instant::now() + shared.request_timeout;
-            tokio::time::timeout_at(deadline, self.publish_all(&context, lines))
+            tokio::time::timeout_at(deadline, self.publish_all(&client, lines))
                 .await
-                .unwrap_or_else(|_| {
-                    Err(publish_failure(
-                        &jetstream::context::PublishError::new(
-                            jetstream::context::PublishErrorKind::TimedOut,
-                        ),
-                        "",
-                        shared.request_timeout,
-                    ))
-                })
+                .unwrap_or_else(|_| Err(timed_out(shared.request_timeout)))
         }
         .await;
         result.map_err(|error| scrub(error, &shared.secrets))
     }
 
-    async fn publish_all(&self, context: &Context, lines: &[&[u8]]) -> Result<(), DeliveryError> {
-        let shared = &self.shared;
-        let mut pending: Vec<(PublishAckFuture, String)> = Vec::with_capacity(lines.len());
-        for (index, line) in lines.iter().enumerate() {
-            let (subject, id) = self.address(index, line)?;
-            let message = PublishMessage::build()
-                .payload(Bytes::copy_from_slice(line))
-                .message_id(id);
-            let ack = context
-                .send_publish(subject.clone(), message)
-                .await
-                .map_err(|error| publish_failure(&error, &subject, shared.request_timeout))?;
-            pending.push((ack, subject));
-        }
-        let mut repeated = 0usize;
-        for (ack, subject) in pending {
-            let ack = ack
-                .await
-                .map_err(|error| publish_failure(&error, &subject, shared.request_timeout))?;
-            repeated += usize::from(ack.duplicate);
-        }
+    /// Publishes every event and collects the acknowledgements at the same
+    /// time, so that they do not pile up in the subscription.
+    async fn publish_all(&self, client: &Client, lines: &[&[u8]]) -> Result<(), DeliveryError> {
+        let inbox = client.new_inbox();
+        // Dropped (unsubscribed) when the batch ends, however it ends:
+        // late answers to an abandoned batch go nowhere.
+        let answers = client
+            .subscribe(format!("{inbox}.*"))
+            .await
+            .map_err(|error| DeliveryError::Retryable {
+                reason: format!(
+                    "cannot subscribe to the acknowledgements' inbox ({error}); reconnecting"
+                ),
+                retry_after: None,
+            })?;
+        let publish = async {
+            for (index, line) in lines.iter().enumerate() {
+                let (subject, id) = self.address(index, line)?;
+                // Cheap to clone (shared bytes), kept for an error message.
+                let subject = Subject::from(subject);
+                let mut headers = HeaderMap::new();
+                headers.insert(NATS_MESSAGE_ID, id.as_str());
+                client
+                    .publish_with_reply_and_headers(
+                        subject.clone(),
+                        BatchAcks::reply_subject(&inbox, index),
+                        headers,
+                        Bytes::copy_from_slice(line),
+                    )
+                    .await
+                    .map_err(|error| publish_failure(&error, &subject))?;
+            }
+            Ok::<(), DeliveryError>(())
+        };
+        // The first error ends both: a refused event ends the publishing,
+        // an event that cannot be published the wait for answers.
+        let ((), repeated) = tokio::try_join!(publish, self.collect(answers, lines))?;
         if repeated > 0 {
             tracing::debug!(
                 repeated,
@@ -143,6 +151,35 @@ impl NatsSink {
             );
         }
         Ok(())
+    }
+
+    /// Reads answers until every event of `lines` is acknowledged; the
+    /// number of repeats. Ends early, with the error, at a refusal.
+    async fn collect(
+        &self,
+        mut answers: Subscriber,
+        lines: &[&[u8]],
+    ) -> Result<usize, DeliveryError> {
+        let mut acks = BatchAcks::new(lines.len());
+        while !acks.is_complete() {
+            let Some(answer) = answers.next().await else {
+                return Err(DeliveryError::Retryable {
+                    reason:
+                        "the connection to NATS was lost before the acknowledgement; reconnecting"
+                            .into(),
+                    retry_after: None,
+                });
+            };
+            if let Err(refusal) = acks.record(&answer.subject, answer.status, &answer.payload) {
+                // Rendered again: only a refusal needs it.
+                let subject = self
+                    .address(refusal.index(), lines[refusal.index()])
+                    .map(|(subject, _)| subject)
+                    .unwrap_or_default();
+                return Err(refusal_failure(&refusal, &subject));
+            }
+        }
+        Ok(acks.repeated())
     }
 
     /// The subject and message id of one event.
@@ -161,25 +198,23 @@ impl NatsSink {
         Ok((self.shared.subject.render(&event), id))
     }
 
-    /// The shared JetStream context, connecting (and ensuring the stream)
-    /// first when there is none yet.
-    async fn context(&self) -> Result<Context, DeliveryError> {
+    /// The shared client, connecting (and ensuring the stream) first when
+    /// there is none yet.
+    async fn client(&self) -> Result<Client, DeliveryError> {
         let shared = &self.shared;
-        let mut slot = shared.context.lock().await;
-        if let Some(context) = slot.as_ref() {
-            return Ok(context.clone());
+        let mut slot = shared.client.lock().await;
+        if let Some(client) = slot.as_ref() {
+            return Ok(client.clone());
         }
         let client = shared
             .connector
             .connect()
             .await
             .map_err(|error| connect_failure(&error))?;
-        let context = jetstream::context::ContextBuilder::new()
-            .timeout(shared.request_timeout)
-            .ack_timeout(shared.request_timeout)
-            .max_ack_inflight(shared.max_pending)
-            .build(client);
         if let Some(stream) = &shared.create_stream {
+            let context = jetstream::context::ContextBuilder::new()
+                .timeout(shared.request_timeout)
+                .build(client.clone());
             ensure_stream(&context, stream)
                 .await
                 .map_err(|reason| DeliveryError::Retryable {
@@ -187,7 +222,7 @@ impl NatsSink {
                     retry_after: None,
                 })?;
         }
-        *slot = Some(context.clone());
-        Ok(context)
+        *slot = Some(client.clone());
+        Ok(client)
     }
 }

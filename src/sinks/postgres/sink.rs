@@ -1,16 +1,19 @@
-//! Sends one batch as one transaction and says what became of it: binary
-//! `COPY` into the connection's staging table, `INSERT … SELECT … ON
-//! CONFLICT (id) DO NOTHING` into the table, `COMMIT` (see `schema`).
+//! Sends one batch as one transaction and says what became of it: `COPY`
+//! straight into the table; when that meets an event already stored, the
+//! staging path instead — `COPY` into the connection's staging table,
+//! `INSERT … SELECT … ON CONFLICT (id) DO NOTHING` into the table, `COMMIT`
+//! (see `schema`).
 //!
 //! Each of the sink's slots (`concurrency`) has its own connection, opened
 //! on first use and again after any failure that may have broken it. The
 //! first connection of a sink with `create_table = true` creates the table
 //! (see `schema`) before anything is inserted; every connection creates its
-//! staging table and prepares its two statements when it opens.
+//! staging table and prepares its three statements when it opens.
 //!
 //! | outcome | becomes |
 //! | --- | --- |
-//! | inserted (repeats skipped by `ON CONFLICT`) | `Ok` |
+//! | copied into the table | `Ok` |
+//! | the copy met a stored `id` (unique violation, nothing stored) | the staging path, whose `ON CONFLICT` skips the repeats: `Ok` |
 //! | cannot connect, connection lost, server shutting down, nothing within `request_timeout` | `Retryable`; reconnect next time |
 //! | login refused (SQLSTATE class 28), table missing (42P01), no privilege (42501) | `Retryable` with what to fix: the batch waits in the journal meanwhile |
 //! | an event the database refuses (class 22 data exception, e.g. `\u0000` in a string, which `jsonb` cannot hold; class 23 other than the handled conflict) | `Permanent`: the runner halves the batch until the event is alone, then dead-letters it (`status` 0, the SQLSTATE in `response`) |
@@ -25,11 +28,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::SinkExt;
 use tokio::sync::Mutex;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Statement};
 
 use super::failure::{classify, Failure};
 use super::rows::CopyRows;
-use super::schema::{copy_statement, create_statements, insert_statement, staging_statement};
+use super::schema::{
+    create_statements, insert_statement, staging_copy_statement, staging_statement,
+    table_copy_statement,
+};
 use super::tls::MakeRustls;
 use crate::config::{PostgresSinkConfig, PostgresTable};
 use crate::sinks::http::client::client_tls_config;
@@ -40,6 +47,7 @@ struct Shared {
     config: tokio_postgres::Config,
     tls: MakeRustls,
     table: PostgresTable,
+    table_copy: String,
     insert: String,
     request_timeout: Duration,
     /// `Some(false)` until the table was created once (`create_table`).
@@ -54,7 +62,11 @@ pub struct PostgresSink {
 
 struct Connection {
     client: Client,
-    copy: Statement,
+    /// `COPY` into the table: the fast path.
+    table_copy: Statement,
+    /// `COPY` into the staging table, then `insert` from it: the path of a
+    /// batch that repeats stored events.
+    staging_copy: Statement,
     insert: Statement,
 }
 
@@ -96,6 +108,7 @@ impl PostgresSink {
             shared: Arc::new(Shared {
                 config: pg,
                 tls,
+                table_copy: table_copy_statement(&config.table),
                 insert: insert_statement(&config.table),
                 table: config.table.clone(),
                 request_timeout: config.request_timeout,
@@ -153,25 +166,37 @@ impl PostgresSink {
         let table = &self.shared.table;
         let fail = |error: tokio_postgres::Error| classify(&error, table);
         let connection = self.connection.as_mut().expect("connected above");
-        // A failure drops `transaction` before the commit: it rolls back,
-        // and the rollback empties the staging table.
+        let body = Bytes::from(rows.bytes);
+        // One statement, so its own transaction: all rows or none.
+        let fast = match connection.client.copy_in(&connection.table_copy).await {
+            Ok(sink) => copy(sink, body.clone()).await,
+            Err(error) => Err(error),
+        };
+        match fast {
+            Ok(_) => return Ok(()),
+            Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {}
+            Err(error) => return Err(fail(error)),
+        }
+        // An event of the batch is stored already (the batch is sent
+        // again): nothing of the copy was, so store the batch skipping
+        // repeats. A failure drops `transaction` before the commit: it
+        // rolls back, and the rollback empties the staging table.
         let transaction = connection.client.transaction().await.map_err(fail)?;
         let sink = transaction
-            .copy_in::<_, Bytes>(&connection.copy)
+            .copy_in(&connection.staging_copy)
             .await
             .map_err(fail)?;
-        let mut sink = std::pin::pin!(sink);
-        sink.send(Bytes::from(rows.bytes)).await.map_err(fail)?;
-        sink.as_mut().finish().await.map_err(fail)?;
+        copy(sink, body).await.map_err(fail)?;
         let inserted = transaction
             .execute(&connection.insert, &[])
             .await
             .map_err(fail)?;
         transaction.commit().await.map_err(fail)?;
-        let repeated = rows.rows - inserted;
-        if repeated > 0 {
-            tracing::debug!(table = %self.shared.table, repeated, "Events already stored were skipped.");
-        }
+        tracing::debug!(
+            table = %self.shared.table,
+            repeated = rows.rows.saturating_sub(inserted),
+            "Events already stored were skipped."
+        );
         Ok(())
     }
 
@@ -214,12 +239,28 @@ impl PostgresSink {
             .batch_execute(&staging_statement())
             .await
             .map_err(fail)?;
-        let copy = client.prepare(&copy_statement()).await.map_err(fail)?;
+        let table_copy = client.prepare(&shared.table_copy).await.map_err(fail)?;
+        let staging_copy = client
+            .prepare(&staging_copy_statement())
+            .await
+            .map_err(fail)?;
         let insert = client.prepare(&shared.insert).await.map_err(fail)?;
         Ok(Connection {
             client,
-            copy,
+            table_copy,
+            staging_copy,
             insert,
         })
     }
+}
+
+/// Sends `body` as the data of a started `COPY … FROM STDIN`; the rows
+/// copied.
+async fn copy(
+    sink: tokio_postgres::CopyInSink<Bytes>,
+    body: Bytes,
+) -> Result<u64, tokio_postgres::Error> {
+    let mut sink = std::pin::pin!(sink);
+    sink.send(body).await?;
+    sink.as_mut().finish().await
 }
