@@ -627,17 +627,17 @@ fn key_show(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One glibc malloc arena for the whole agent, unless the operator chose
+/// Two glibc malloc arenas for the whole agent, unless the operator chose
 /// (`MALLOC_ARENA_MAX` or `GLIBC_TUNABLES` in the environment).
 ///
 /// Why: glibc gives each thread that allocates its own arena (up to 8 per
 /// core) and keeps what was freed in each. The parse workers, the journal
-/// writer and the runtime's threads each grew one, which was half the peak
-/// RSS of a busy agent (`SINK=http bench/sink-throughput`, 300,000 events:
-/// 63 → 33 MiB) and bought no CPU (3.47 → 3.27 CPU-s): the per-thread
-/// cache in front of the arena already takes most small allocations
-/// without its lock. Called first thing, before any thread exists. musl
-/// (the static build) has no arenas.
+/// writer and the runtime's threads each grew one: 62 MiB peak RSS in
+/// `SINK=http bench/sink-throughput` (300,000 events). Measured there and
+/// with the file sink: one arena 33 MiB but 15–30 % more CPU (every
+/// thread's allocations meet at its lock); two arenas 37–39 MiB (27 with
+/// the file sink) at about the same CPU as glibc's default. Called first
+/// thing, before any thread exists. musl (the static build) has no arenas.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none()
@@ -647,7 +647,11 @@ fn limit_malloc_arenas() {
         // been started yet, and a refused value (return 0) leaves glibc's
         // default in place.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 1);
+            libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
         }
     }
 }
+
+/// See [`limit_malloc_arenas`].
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MALLOC_ARENAS: i32 = 2;
