@@ -50,8 +50,6 @@ mod fast_path_tests;
 mod schedule_tests;
 #[cfg(test)]
 mod semantics_tests;
-#[cfg(test)]
-mod throughput_tests;
 
 pub use rule::{RuleHit, RuleSet};
 pub use service::{AlertService, AlertTap};

@@ -719,37 +719,3 @@ async fn shutdown_is_prompt_while_the_channel_is_full() {
     assert_eq!(t.rx.len(), 1, "reading did not pause on a full channel");
     t.stop().await; // Panics unless the task ends within 5 s.
 }
-
-/// Throughput in release: `cargo test --release --lib sources::file::tests::throughput -- --ignored --nocapture`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
-async fn throughput_of_one_million_500_byte_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("big.log");
-    {
-        let mut file = std::io::BufWriter::new(File::create(&log).unwrap());
-        let pad = "p".repeat(480);
-        for i in 0..1_000_000u32 {
-            writeln!(file, "{i:010} {pad}").unwrap();
-        }
-    }
-    let mut opts = options(dir.path());
-    opts.checkpoint_interval = Duration::from_secs(1);
-    let (tailer, checkpoints) = FileTailer::new("bench", opts, dir.path().join("cp.json")).unwrap();
-    let (tx, mut rx) = mpsc::channel(16);
-    let (trigger, shutdown) = shutdown::channel();
-    let started = Instant::now();
-    let task = tokio::spawn(tailer.run(tx, shutdown));
-    let mut lines = 0usize;
-    while lines < 1_000_000 {
-        let batch = rx.recv().await.unwrap();
-        lines += batch.lines.len();
-        checkpoints.ack(&batch.file, batch.end_offset);
-    }
-    let elapsed = started.elapsed();
-    trigger.fire();
-    task.await.unwrap().unwrap();
-    let rate = lines as f64 / elapsed.as_secs_f64();
-    println!("{lines} lines in {elapsed:?}: {rate:.0} lines/s");
-    assert!(rate >= 400_000.0, "{rate:.0} lines/s is below 400k");
-}
