@@ -928,7 +928,7 @@ impl Validator {
             Some(batch) => self.batch(&path, &batch.value),
             None => BatchConfig::default(),
         };
-        let delivery = self.delivery(&path, &shared);
+        let delivery = self.delivery(&path, &shared, default_concurrency(kind));
         let tls = match &shared.tls {
             Some(tls) => self.tls(&path, &tls.value),
             None => TlsConfig::default(),
@@ -1090,8 +1090,16 @@ impl Validator {
     }
 
     /// The sink keys `retry`, `rate_limit`, `dead_letter` and `concurrency`.
-    fn delivery(&mut self, sink: &[String], shared: &RawSinkShared) -> DeliveryConfig {
-        let defaults = DeliveryConfig::default();
+    fn delivery(
+        &mut self,
+        sink: &[String],
+        shared: &RawSinkShared,
+        default_concurrency: usize,
+    ) -> DeliveryConfig {
+        let defaults = DeliveryConfig {
+            concurrency: default_concurrency,
+            ..DeliveryConfig::default()
+        };
         let retry = match &shared.retry {
             Some(retry) => self.retry(sink, &retry.value),
             None => defaults.retry,
@@ -1909,6 +1917,18 @@ fn unsupported_time_field(path: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Batches in flight when the sink does not say (`concurrency`): 2, except
+/// for `nats`, whose batches wait on the server's acknowledgements — with 2
+/// the agent and a local JetStream server left a third of two cores idle;
+/// 4 reached 80,000 events/s instead of 68,000 (`bench/sink-throughput`),
+/// for ≈ 1 MiB more memory a batch.
+fn default_concurrency(sink_type: &str) -> usize {
+    match sink_type {
+        "nats" => 4,
+        _ => DeliveryConfig::default().concurrency,
+    }
 }
 
 #[cfg(test)]

@@ -50,6 +50,19 @@ fn the_contract_example_loads_with_its_defaults() {
 }
 
 #[test]
+fn four_batches_are_in_flight_unless_concurrency_says_otherwise() {
+    let config = load_text(&sink("")).unwrap();
+    assert_eq!(config.sinks[0].delivery.concurrency, 4);
+    let config = load_text(&sink("concurrency = 1\n")).unwrap();
+    assert_eq!(config.sinks[0].delivery.concurrency, 1);
+    let http = load_text(&format!(
+        "{SOURCE}[sinks.central]\ntype = \"http\"\nuri = \"https://logs.example.com/in\"\n"
+    ))
+    .unwrap();
+    assert_eq!(http.sinks[0].delivery.concurrency, 2, "other sinks keep 2");
+}
+
+#[test]
 fn stream_subjects_default_to_the_template_with_wildcards() {
     let config = load_text(&sink("create_stream = { name = \"AUDIT\" }\n")).unwrap();
     let stream = nats(&config).create_stream.clone().unwrap();
