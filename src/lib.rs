@@ -19,6 +19,7 @@ pub mod config;
 pub mod event;
 pub mod event_filter;
 pub mod formats;
+pub mod json_bytes;
 pub mod journal;
 pub mod live_status;
 pub mod pipeline;

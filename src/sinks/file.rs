@@ -341,7 +341,7 @@ fn last_line(open: &mut OpenPart) -> std::io::Result<Option<Vec<u8>>> {
 /// `agent.seq` of one output line (`metadata.sequence` in OCSF), if it is
 /// an event with one.
 fn agent_seq_of(line: &[u8]) -> Option<u64> {
-    let value: serde_json::Value = serde_json::from_slice(line).ok()?;
+    let value: serde_json::Value = crate::json_bytes::from_json_bytes(line).ok()?;
     match value.get("agent") {
         Some(agent) => agent.get("seq")?.as_u64(),
         None => value.get("metadata")?.get("sequence")?.as_u64(),

@@ -33,7 +33,7 @@ pub const OCSF_VERSION: &str = "1.1.0";
 
 /// The OCSF event of one event line.
 pub fn to_ocsf(line: &[u8]) -> Map<String, Value> {
-    let event = match serde_json::from_slice::<Value>(line) {
+    let event = match crate::json_bytes::from_json_bytes::<Value>(line) {
         Ok(Value::Object(event)) => event,
         _ => {
             let mut event = Map::new();

@@ -69,7 +69,7 @@ pub struct EncodedLog {
 /// Maps one event line. Total: a line that is not a JSON object (never
 /// written by auditship) is sent with the line as its `message`.
 pub fn encode_log(line: &[u8], context: &EncodeContext, now: DateTime<Utc>) -> EncodedLog {
-    let mut event = match serde_json::from_slice::<Value>(line) {
+    let mut event = match crate::json_bytes::from_json_bytes::<Value>(line) {
         Ok(Value::Object(event)) => event,
         _ => {
             let mut event = Map::new();

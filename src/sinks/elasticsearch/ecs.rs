@@ -36,7 +36,7 @@ use serde_json::{Map, Value};
 /// Maps one event line; a line that is not a JSON object (never written by
 /// auditship) becomes a document with the line as `message`.
 pub fn to_ecs(line: &[u8]) -> Map<String, Value> {
-    let mut event = match serde_json::from_slice::<Value>(line) {
+    let mut event = match crate::json_bytes::from_json_bytes::<Value>(line) {
         Ok(Value::Object(event)) => event,
         _ => {
             let mut document = Map::new();

@@ -109,7 +109,7 @@ pub fn pack_requests(prefix: &[u8], entries: &[Vec<u8>], max_bytes: usize) -> Ve
 
 /// One event line → one `LogEntry` JSON, at most [`MAX_ENTRY_BYTES`].
 pub fn encode_entry(line: &[u8]) -> Vec<u8> {
-    let event: Map<String, Value> = match serde_json::from_slice(line) {
+    let event: Map<String, Value> = match crate::json_bytes::from_json_bytes(line) {
         Ok(Value::Object(event)) => event,
         // Not an object (never written by the pipeline): kept as text.
         _ => {

@@ -99,7 +99,7 @@ impl HecEnvelope {
 
     /// Writes one envelope and its newline; returns the event's `agent.seq`.
     fn write_envelope(&self, out: &mut Vec<u8>, line: &[u8]) -> Option<u64> {
-        let head: Option<EventHead> = serde_json::from_slice(line).ok();
+        let head: Option<EventHead> = crate::json_bytes::from_json_bytes(line).ok();
         let time = head
             .as_ref()
             .and_then(|h| h.time.as_deref())

@@ -172,18 +172,38 @@ fn push_extension_escaped(out: &mut String, value: &str) {
 /// Appends `value` to `out` with the bytes `escape` maps replaced (all of
 /// them ASCII, so never inside a multi-byte character); the runs between
 /// them are copied whole (most values have none).
+///
+/// Why chunks: this runs over every value of every event a syslog sink
+/// sends, and a byte-at-a-time search was ≈ 8 % of the agent's CPU with
+/// `encoding = "cef"`. A 32-byte chunk is tested without an early exit
+/// (the compiler turns the OR of byte compares into vector compares), and
+/// only a chunk that holds an escape is walked byte by byte.
 pub(super) fn push_escaped(
     out: &mut String,
     value: &str,
     escape: impl Fn(u8) -> Option<&'static str>,
 ) {
+    const CHUNK: usize = 32;
+    let bytes = value.as_bytes();
     let mut start = 0;
-    for (at, &byte) in value.as_bytes().iter().enumerate() {
-        if let Some(escaped) = escape(byte) {
-            out.push_str(&value[start..at]);
-            out.push_str(escaped);
-            start = at + 1;
+    let mut chunk_at = 0;
+    while chunk_at < bytes.len() {
+        let end = (chunk_at + CHUNK).min(bytes.len());
+        let chunk = &bytes[chunk_at..end];
+        let any = chunk
+            .iter()
+            .fold(false, |any, &byte| any | escape(byte).is_some());
+        if any {
+            for (offset, &byte) in chunk.iter().enumerate() {
+                if let Some(escaped) = escape(byte) {
+                    let at = chunk_at + offset;
+                    out.push_str(&value[start..at]);
+                    out.push_str(escaped);
+                    start = at + 1;
+                }
+            }
         }
+        chunk_at = end;
     }
     out.push_str(&value[start..]);
 }

@@ -167,7 +167,7 @@ impl<'a> EventFields<'a> {
         if first != Some(&b'{') {
             return None;
         }
-        serde_json::from_slice(line).ok()
+        crate::json_bytes::from_json_bytes(line).ok()
     }
 
     /// The same fields from an event already parsed into a map.

@@ -69,7 +69,7 @@ pub fn write_message(line: &[u8], format: &MessageFormat, now: DateTime<Utc>, ou
     // The whole event: JSON encoding sends it, and a line the typed read
     // refuses (not JSON, not an object, a repeated key) is read as
     // before.
-    let event = match serde_json::from_slice::<Value>(line) {
+    let event = match crate::json_bytes::from_json_bytes::<Value>(line) {
         Ok(Value::Object(event)) => event,
         _ => {
             let mut event = Map::new();

@@ -94,6 +94,39 @@ fn cef_header_and_extension_are_escaped_per_the_spec() {
 }
 
 #[test]
+fn escapes_are_found_at_every_position_around_the_chunk_edges() {
+    // Byte-at-a-time reference for the chunked search.
+    let reference = |value: &str| -> String {
+        value
+            .chars()
+            .map(|c| match c {
+                '\\' => "\\\\".to_string(),
+                '=' => "\\=".to_string(),
+                '\n' => "\\n".to_string(),
+                '\r' => "\\r".to_string(),
+                c => c.to_string(),
+            })
+            .collect()
+    };
+    for len in [0, 1, 31, 32, 33, 63, 64, 65, 100] {
+        let plain: String = "aé€".chars().cycle().take(len).collect();
+        assert_eq!(escape_extension(&plain), plain, "nothing to escape");
+        for at in 0..plain.chars().count() {
+            for special in ['=', '\\', '\n', '\r'] {
+                let value: String = plain
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if i == at { special } else { c })
+                    .collect();
+                assert_eq!(escape_extension(&value), reference(&value), "{value:?}");
+            }
+        }
+    }
+    let many = "=\\".repeat(40);
+    assert_eq!(escape_extension(&many), reference(&many));
+}
+
+#[test]
 fn cef_and_json_encodings_fill_the_msg_part() {
     let line = serde_json::to_vec(&event()).unwrap();
     let cef = String::from_utf8(message(&line, &format(SyslogEncoding::Cef), now())).unwrap();

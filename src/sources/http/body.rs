@@ -120,7 +120,7 @@ fn split_lines(body: &[u8], json_objects: bool, max_entry: usize) -> Result<Vec<
 }
 
 fn check_object(line: &[u8]) -> Result<(), String> {
-    match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+    match crate::json_bytes::from_json_bytes::<serde::de::IgnoredAny>(line) {
         Err(e) => Err(format!("not valid JSON ({e})")),
         Ok(_) if line.trim_ascii_start().first() != Some(&b'{') => {
             Err("not a JSON object (each line must be one event object)".into())

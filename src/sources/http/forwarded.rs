@@ -35,7 +35,7 @@ pub fn split_forwarded(body: &[u8], max_entry: usize) -> Result<Vec<Frame>, Body
                 line.len()
             )));
         }
-        let event: AuditEvent = serde_json::from_slice(line)
+        let event: AuditEvent = crate::json_bytes::from_json_bytes(line)
             .map_err(|e| refuse(format!("not an auditship event ({e})")))?;
         if event.schema_version != SCHEMA_VERSION {
             return Err(refuse(format!(
