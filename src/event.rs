@@ -130,16 +130,18 @@ impl Severity {
 
     /// Reads the usual spellings (`warn`, `ERR`, `crit`, syslog numbers 0–7).
     pub fn parse(text: &str) -> Option<Severity> {
-        let t = text.trim().to_ascii_lowercase();
-        Some(match t.as_str() {
-            "debug" | "trace" | "7" => Severity::Debug,
-            "info" | "informational" | "information" | "6" => Severity::Info,
-            "notice" | "5" => Severity::Notice,
-            "warning" | "warn" | "4" => Severity::Warning,
-            "error" | "err" | "3" => Severity::Error,
-            "critical" | "crit" | "fatal" | "2" => Severity::Critical,
-            "alert" | "1" => Severity::Alert,
-            "emergency" | "emerg" | "panic" | "0" => Severity::Emergency,
+        // Folded on the stack: this runs for entries' severity fields.
+        let mut folded = [0u8; 16];
+        let t = ascii_folded(text.trim().bytes(), &mut folded)?;
+        Some(match t {
+            b"debug" | b"trace" | b"7" => Severity::Debug,
+            b"info" | b"informational" | b"information" | b"6" => Severity::Info,
+            b"notice" | b"5" => Severity::Notice,
+            b"warning" | b"warn" | b"4" => Severity::Warning,
+            b"error" | b"err" | b"3" => Severity::Error,
+            b"critical" | b"crit" | b"fatal" | b"2" => Severity::Critical,
+            b"alert" | b"1" => Severity::Alert,
+            b"emergency" | b"emerg" | b"panic" | b"0" => Severity::Emergency,
             _ => return None,
         })
     }
@@ -204,22 +206,31 @@ impl ActorType {
     /// Reads `user`, `service_account`, `serviceAccount`, `service-account`,
     /// `system`, `bot`…; anything else is `None`.
     pub fn parse(text: &str) -> Option<ActorType> {
-        let t: String = text
-            .trim()
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-        Some(match t.as_str() {
-            "user" | "human" | "person" | "member" => ActorType::User,
-            "serviceaccount" | "service" | "bot" | "apikey" | "token" | "machine" => {
+        // Folded on the stack: this runs for most entries.
+        let mut folded = [0u8; 16];
+        let alphanumeric = text.bytes().filter(u8::is_ascii_alphanumeric);
+        let t = ascii_folded(alphanumeric, &mut folded)?;
+        Some(match t {
+            b"user" | b"human" | b"person" | b"member" => ActorType::User,
+            b"serviceaccount" | b"service" | b"bot" | b"apikey" | b"token" | b"machine" => {
                 ActorType::ServiceAccount
             }
-            "system" | "internal" | "scheduler" | "cron" => ActorType::System,
-            "unknown" => ActorType::Unknown,
+            b"system" | b"internal" | b"scheduler" | b"cron" => ActorType::System,
+            b"unknown" => ActorType::Unknown,
             _ => return None,
         })
     }
+}
+
+/// `bytes` lower-cased (ASCII) into `buf`; `None` when longer than `buf`,
+/// which the callers size above their longest word.
+fn ascii_folded(bytes: impl Iterator<Item = u8>, buf: &mut [u8; 16]) -> Option<&[u8]> {
+    let mut len = 0;
+    for b in bytes {
+        *buf.get_mut(len)? = b.to_ascii_lowercase();
+        len += 1;
+    }
+    Some(&buf[..len])
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -386,46 +397,71 @@ pub fn format_time(t: &DateTime<Utc>) -> String {
 /// Appends [`format_time`]`(t)` as a JSON string, without allocating: the
 /// canonical writer runs this twice per event.
 pub(crate) fn write_time_string(t: &DateTime<Utc>, out: &mut Vec<u8>) {
-    use chrono::{Datelike, Timelike};
+    use chrono::Timelike;
     let nanos = t.nanosecond();
-    let year = t.year();
+    let secs = t.timestamp();
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
     if nanos >= 1_000_000_000 || !(0..=9999).contains(&year) {
         // A leap second or a year chrono writes with a sign: rare.
         write_canonical_string(&format_time(t), out);
         return;
     }
-    fn digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
-        let mut text = [b'0'; 9];
-        for digit in text[..width].iter_mut().rev() {
-            *digit = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
-        out.extend_from_slice(&text[..width]);
-    }
-    out.push(b'"');
-    digits(out, year as u32, 4);
-    out.push(b'-');
-    digits(out, t.month(), 2);
-    out.push(b'-');
-    digits(out, t.day(), 2);
-    out.push(b'T');
-    digits(out, t.hour(), 2);
-    out.push(b':');
-    digits(out, t.minute(), 2);
-    out.push(b':');
-    digits(out, t.second(), 2);
+    let second_of_day = secs.rem_euclid(86_400) as u32;
+    // `"YYYY-MM-DDTHH:MM:SS.fffffffffZ"` at most: built on the stack,
+    // copied once.
+    let mut text = [0u8; 32];
+    text[..21].copy_from_slice(b"\"0000-00-00T00:00:00.");
+    put_digits(&mut text[1..5], year as u32);
+    put_digits(&mut text[6..8], month);
+    put_digits(&mut text[9..11], day);
+    put_digits(&mut text[12..14], second_of_day / 3600);
+    put_digits(&mut text[15..17], second_of_day / 60 % 60);
+    put_digits(&mut text[18..20], second_of_day % 60);
     // AutoSi: as many fraction digits (3, 6 or 9) as the value needs.
+    let mut len = 20;
     if nanos != 0 {
-        out.push(b'.');
-        if nanos.is_multiple_of(1_000_000) {
-            digits(out, nanos / 1_000_000, 3);
+        let (fraction, width) = if nanos.is_multiple_of(1_000_000) {
+            (nanos / 1_000_000, 3)
         } else if nanos.is_multiple_of(1_000) {
-            digits(out, nanos / 1_000, 6);
+            (nanos / 1_000, 6)
         } else {
-            digits(out, nanos, 9);
-        }
+            (nanos, 9)
+        };
+        put_digits(&mut text[21..21 + width], fraction);
+        len = 21 + width;
     }
-    out.extend_from_slice(b"Z\"");
+    text[len..len + 2].copy_from_slice(b"Z\"");
+    out.extend_from_slice(&text[..len + 2]);
+}
+
+/// Writes `value`'s last `slot.len()` decimal digits into `slot`.
+fn put_digits(slot: &mut [u8], mut value: u32) {
+    for digit in slot.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
+/// (year, month, day) of a day counted from 1970-01-01 in the proleptic
+/// Gregorian calendar (H. Hinnant's `civil_from_days`): a few divisions,
+/// where asking chrono for year, month and day decodes the date three
+/// times.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 mod rfc3339 {
@@ -542,14 +578,16 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
         }
         Value::Object(map) => {
             out.push(b'{');
-            for (i, (key, value)) in canonical_order(map.iter()).into_iter().enumerate() {
-                if i > 0 {
+            let mut first = true;
+            for_each_in_canonical_order(map.iter(), |key, value| {
+                if !first {
                     out.push(b',');
                 }
+                first = false;
                 write_canonical_string(key, out);
                 out.push(b':');
                 write_canonical(value, out);
-            }
+            });
             out.push(b'}');
         }
     }
@@ -574,11 +612,31 @@ pub(crate) fn canonical_order<'a, V>(
     members
 }
 
+/// Calls `f` with the members of a map in JCS order, as
+/// [`canonical_order`] gives them, without collecting them first unless
+/// they need sorting again (rare): a `Vec` per object per event is an
+/// allocation the canonical writer does not need.
+pub(crate) fn for_each_in_canonical_order<'a, V: 'a>(
+    members: impl Iterator<Item = (&'a String, &'a V)> + Clone,
+    mut f: impl FnMut(&'a String, &'a V),
+) {
+    if members
+        .clone()
+        .any(|(key, _)| key.bytes().any(|b| b >= 0xEE))
+    {
+        for (key, value) in canonical_order(members) {
+            f(key, value);
+        }
+    } else {
+        members.for_each(|(key, value)| f(key, value));
+    }
+}
+
 fn write_canonical_number(n: &serde_json::Number, out: &mut Vec<u8>) {
     if let Some(i) = n.as_i64() {
-        out.extend_from_slice(i.to_string().as_bytes());
+        write_i64(i, out);
     } else if let Some(u) = n.as_u64() {
-        out.extend_from_slice(u.to_string().as_bytes());
+        write_u64(u, out);
     } else if let Some(f) = n.as_f64() {
         out.extend_from_slice(format_es6_number(f).as_bytes());
     }
@@ -609,9 +667,11 @@ fn format_es6_number(f: f64) -> String {
     }
 }
 
-/// True when one of the eight bytes in `word` is one [`NEEDS_ESCAPE`]
-/// marks (SWAR: a byte below 0x20, or equal to `"` or `\\`).
-fn word_needs_escape(word: u64) -> bool {
+/// The bytes of `word` (little-endian) a JCS string escapes — below 0x20,
+/// `"` or `\\` — as their high bits (SWAR). Only the lowest set bit is
+/// exact (a borrow can mark a byte above it too), which is all
+/// [`plain_prefix_len`] reads.
+fn escape_mask(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
@@ -619,7 +679,40 @@ fn word_needs_escape(word: u64) -> bool {
     below_space
         | has_zero(word ^ (ONES * u64::from(b'"')))
         | has_zero(word ^ (ONES * u64::from(b'\\')))
-        != 0
+}
+
+/// How many leading bytes of `bytes` need no escaping: eight at a time;
+/// the last few as the word ending the string (its bytes already looked at
+/// shifted out), or one by one when the string is shorter than a word.
+fn plain_prefix_len(bytes: &[u8]) -> usize {
+    let Some(last_word) = bytes.last_chunk::<8>() else {
+        return bytes
+            .iter()
+            .position(|&b| NEEDS_ESCAPE[usize::from(b)])
+            .unwrap_or(bytes.len());
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let mask = escape_mask(word);
+        if mask != 0 {
+            return at + (mask.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder().len();
+    if tail == 0 {
+        return bytes.len();
+    }
+    // The last word's first `8 - tail` bytes were scanned above.
+    let seen = 8 * (8 - tail) as u32;
+    let mask = escape_mask(u64::from_le_bytes(*last_word)) >> seen;
+    if mask != 0 {
+        at + (mask.trailing_zeros() / 8) as usize
+    } else {
+        bytes.len()
+    }
 }
 
 /// Bytes a JCS string escapes: control characters, `"` and `\\`.
@@ -637,48 +730,70 @@ static NEEDS_ESCAPE: [bool; 256] = {
 
 /// Writes `s` as a JCS string: `"` and `\\` escaped, control characters as
 /// `\b \f \n \r \t` or `\u00xx`, everything else (all of UTF-8) as is.
-/// Runs of plain bytes are copied at once: this runs for every string of
-/// every event (the hash chain's canonical form).
+/// Runs of plain bytes are found a word at a time and copied at once:
+/// this runs for every string of every event (the hash chain's canonical
+/// form), and most strings escape nothing.
 pub(crate) fn write_canonical_string(s: &str, out: &mut Vec<u8>) {
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
+    let mut rest = s.as_bytes();
+    out.reserve(rest.len() + 2);
     out.push(b'"');
-    let mut plain_from = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Most strings escape nothing: skip eight plain bytes at a time.
-        if let Some(word) = bytes.get(i..i + 8) {
-            if !word_needs_escape(u64::from_le_bytes(word.try_into().expect("8 bytes"))) {
-                i += 8;
-                continue;
-            }
-        }
-        let b = bytes[i];
-        i += 1;
-        if !NEEDS_ESCAPE[usize::from(b)] {
-            continue;
-        }
-        let i = i - 1;
-        out.extend_from_slice(&bytes[plain_from..i]);
-        plain_from = i + 1;
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 15)]);
-            }
+    loop {
+        let plain = plain_prefix_len(rest);
+        out.extend_from_slice(&rest[..plain]);
+        let Some((&b, after)) = rest[plain..].split_first() else {
+            break;
+        };
+        write_escaped_byte(b, out);
+        rest = after;
+    }
+    out.push(b'"');
+}
+
+fn write_escaped_byte(b: u8, out: &mut Vec<u8>) {
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+            ]);
         }
     }
-    out.extend_from_slice(&bytes[plain_from..]);
-    out.push(b'"');
+}
+
+/// Appends `n` in decimal without allocating (`to_string` would, for
+/// every number of every event).
+pub(crate) fn write_u64(n: u64, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+fn write_i64(n: i64, out: &mut Vec<u8>) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    write_u64(n.unsigned_abs(), out);
 }
 
 #[cfg(test)]

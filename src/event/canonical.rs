@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::{
-    canonical_order, write_canonical, write_canonical_string, write_time_string, Actor, ActorType,
-    AgentInfo, AuditEvent, BreakGlass, EffectiveIdentity, IdRef, Origin, OriginKind, ParseError,
-    Resource, SourceEndpoint, StatusDetail,
+    for_each_in_canonical_order, write_canonical, write_canonical_string, write_time_string,
+    write_u64, Actor, ActorType, AgentInfo, AuditEvent, BreakGlass, EffectiveIdentity, IdRef,
+    Origin, OriginKind, ParseError, Resource, SourceEndpoint, StatusDetail,
 };
 
 /// Whether to write `agent.seq` and `agent.chain` (when the event has
@@ -94,7 +94,7 @@ pub(super) fn write(event: &AuditEvent, fields: AgentFields, out: &mut Vec<u8>) 
     let seq_slot = a.out.len();
     if let (AgentFields::SeqAndChain, Some(seq)) = (fields, seq) {
         a.key("seq");
-        a.out.extend_from_slice(seq.to_string().as_bytes());
+        write_u64(*seq, a.out);
     }
     a.close();
     let slots = AgentSlots {
@@ -158,7 +158,7 @@ pub(super) fn write(event: &AuditEvent, fields: AgentFields, out: &mut Vec<u8>) 
         s.opt_str("ip", ip);
         if let Some(port) = port {
             s.key("port");
-            s.out.extend_from_slice(port.to_string().as_bytes());
+            write_u64(u64::from(*port), s.out);
         }
         s.opt_str("user_agent", user_agent);
         s.close();
@@ -251,7 +251,7 @@ fn write_origin(origin: &Origin, out: &mut Vec<u8>) {
     o.str("kind", origin_kind(*kind));
     if let Some(offset) = offset {
         o.key("offset");
-        o.out.extend_from_slice(offset.to_string().as_bytes());
+        write_u64(*offset, o.out);
     }
     o.opt_str("path", path);
     if let Some(peer) = peer {
@@ -284,19 +284,19 @@ fn origin_kind(kind: OriginKind) -> &'static str {
 /// A JSON object's members sorted by UTF-16 code units.
 fn write_map(map: &Map<String, Value>, out: &mut Vec<u8>) {
     let mut o = Object::open(out);
-    for (key, value) in canonical_order(map.iter()) {
+    for_each_in_canonical_order(map.iter(), |key, value| {
         o.dynamic_key(key);
         write_canonical(value, o.out);
-    }
+    });
     o.close();
 }
 
 fn write_string_map(map: &BTreeMap<String, String>, out: &mut Vec<u8>) {
     let mut o = Object::open(out);
-    for (key, value) in canonical_order(map.iter()) {
+    for_each_in_canonical_order(map.iter(), |key, value| {
         o.dynamic_key(key);
         write_canonical_string(value, o.out);
-    }
+    });
     o.close();
 }
 

@@ -157,5 +157,10 @@ pub(super) fn syscall_action(arch: Option<&str>, number: &str) -> String {
         .flatten()
         .and_then(|n| X86_64_SYSCALLS.iter().find(|(k, _)| *k == n))
         .map(|(_, name)| *name);
-    format!("syscall.{}", name.unwrap_or(number))
+    // Two appends, not `format!` (its formatting machinery, once per event).
+    let name = name.unwrap_or(number);
+    let mut action = String::with_capacity("syscall.".len() + name.len());
+    action.push_str("syscall.");
+    action.push_str(name);
+    action
 }

@@ -107,19 +107,18 @@ pub(super) fn parse_record_with<'a>(
     let mut rest = line;
     let mut node = None;
     if let Some(after) = rest.strip_prefix("node=") {
-        let (name, after) = after.split_once(' ').unwrap_or((after, ""));
+        let (name, after) = split_at_space(after);
         node = Some(name);
         rest = after.trim_start();
     }
     let after_type = rest.strip_prefix("type=").ok_or(AuditdError::NoType)?;
-    let (kind, mut body) = after_type.split_once(' ').unwrap_or((after_type, ""));
+    let (kind, mut body) = split_at_space(after_type);
     if kind.is_empty() {
         return Err(AuditdError::NoType);
     }
     let (mut time, mut serial) = (None, None);
     if let Some(after) = body.trim_start().strip_prefix("msg=audit(") {
-        let end = after
-            .find(')')
+        let end = memchr::memchr(b')', after.as_bytes())
             .ok_or_else(|| AuditdError::BadStamp(after.into()))?;
         let stamp = &after[..end];
         let (t, s) = stamps
@@ -146,6 +145,15 @@ pub(super) fn parse_record_with<'a>(
     };
     read_pairs(body, &mut record, true);
     Ok(record)
+}
+
+/// `text` split at its first space (`str::split_once(' ')`, found with
+/// `memchr`); all of it and `""` without one.
+fn split_at_space(text: &str) -> (&str, &str) {
+    match memchr::memchr(b' ', text.as_bytes()) {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => (text, ""),
+    }
 }
 
 /// Fields the kernel or `audit_log_untrustedstring` may hex-encode.

@@ -183,6 +183,12 @@ fn parse_one_keeps_a_multi_record_entry_whole_in_quarantine() {
     );
 }
 
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    push_snake_case(&mut out, name);
+    out
+}
+
 #[test]
 fn snake_case_splits_words_and_acronyms() {
     assert_eq!(snake_case("StartInstances"), "start_instances");
@@ -192,6 +198,14 @@ fn snake_case_splits_words_and_acronyms() {
 }
 
 proptest! {
+    /// The byte-wise rules for ASCII names are the char-wise ones.
+    #[test]
+    fn ascii_snake_case_equals_the_unicode_rules(name in "[A-Za-z0-9 _.-]{0,24}") {
+        let mut chars = String::new();
+        push_snake_case_chars(&mut chars, &name);
+        prop_assert_eq!(snake_case(&name), chars);
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
         let mut out = Vec::new();

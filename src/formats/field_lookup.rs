@@ -39,6 +39,29 @@ fn key_matches_segments(key: &str, segments: &[String]) -> bool {
 /// nothing there.
 const NORMALIZED_CAPACITY: usize = 40;
 
+const FOLD_REFUSE: u8 = 0;
+const FOLD_SKIP: u8 = 1;
+
+/// What each byte of a key folds to: lower-case letters, digits and dots
+/// as themselves, upper-case letters lowered, style characters
+/// [`FOLD_SKIP`], anything else [`FOLD_REFUSE`]. One table load per byte:
+/// every key of every entry is folded.
+static KEY_FOLD: [u8; 256] = {
+    let mut table = [FOLD_REFUSE; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = match byte {
+            b'_' | b'-' | b'@' | b' ' => FOLD_SKIP,
+            b'A'..=b'Z' => byte.to_ascii_lowercase(),
+            b'a'..=b'z' | b'0'..=b'9' | b'.' => byte,
+            _ => FOLD_REFUSE,
+        };
+        b += 1;
+    }
+    table
+};
+
 /// A key folded to its comparison form (`"@Time_Stamp"` → `"timestamp"`),
 /// held inline so classifying a key does not allocate.
 pub(crate) struct NormalizedKey {
@@ -56,14 +79,14 @@ impl NormalizedKey {
             len: 0,
         };
         for b in key.bytes() {
-            let folded = match b {
-                b'_' | b'-' | b'@' | b' ' => continue,
-                b'A'..=b'Z' => b.to_ascii_lowercase(),
-                b'a'..=b'z' | b'0'..=b'9' | b'.' => b,
-                _ => return None,
-            };
-            *out.bytes.get_mut(out.len)? = folded;
-            out.len += 1;
+            match KEY_FOLD[usize::from(b)] {
+                FOLD_SKIP => continue,
+                FOLD_REFUSE => return None,
+                folded => {
+                    *out.bytes.get_mut(out.len)? = folded;
+                    out.len += 1;
+                }
+            }
         }
         Some(out)
     }
@@ -153,12 +176,30 @@ fn take_segments(map: &mut Map<String, Value>, segments: &[String]) -> Option<Va
     None
 }
 
-/// Moves the value of the first key of `map` that matches `name`
+/// Moves the value of the first key of `map` that matches `folded_name`
+/// (a name in its folded form: `b"breakglasssessionid"`)
 /// style-insensitively out of it, with the key as the source spelled it.
-pub fn take_key(map: &mut Map<String, Value>, name: &str) -> Option<(String, Value)> {
-    let key = map.keys().find(|k| keys_match(k, name))?.clone();
-    let value = map.remove(&key)?;
-    Some((key, value))
+/// Each key is folded on the stack: this runs on every entry's details.
+pub(crate) fn take_folded_key(
+    map: &mut Map<String, Value>,
+    folded_name: &[u8],
+) -> Option<(String, Value)> {
+    let matches = |key: &str| {
+        // Folding only drops characters: a shorter key cannot match.
+        key.len() >= folded_name.len()
+            && match NormalizedKey::new(key) {
+                Some(folded) => folded.as_bytes() == folded_name,
+                // Keys the table refuses (other characters, too long) are
+                // rare: compare them the general way.
+                None => keys_match_bytes(key, folded_name),
+            }
+    };
+    let key = map.keys().find(|k| matches(k))?.clone();
+    map.remove_entry(&key)
+}
+
+fn keys_match_bytes(key: &str, folded_name: &[u8]) -> bool {
+    folded(key.chars()).eq(folded_name.iter().map(|b| char::from(*b)))
 }
 
 #[cfg(test)]

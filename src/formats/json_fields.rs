@@ -7,31 +7,57 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
-use super::field_lookup::{take_key, NormalizedKey};
+use super::field_lookup::{take_folded_key, NormalizedKey};
 use super::json_defaults::{category_for_action, correlation_name, Slot};
+use super::json_member::Member;
 use super::json_normalize::{insert_detail, Collected};
-use super::outcome::{outcome_from_action, outcome_from_value};
-use super::time::parse_time_value;
+use super::outcome::{outcome_from_action, outcome_from_value, outcome_from_word};
+use super::time::{parse_time_text, parse_time_value};
 use crate::event::{
     ActorType, AuditEvent, BreakGlass, IdRef, Outcome, Resource, Severity, SourceEndpoint,
     StatusDetail,
 };
 
 /// True for a `status` value that is a code (`403`, `"403"`), not a word.
-pub(super) fn is_status_code(value: &Value) -> bool {
+pub(super) fn is_status_code(value: &Member<'_>) -> bool {
     match value {
-        Value::Number(_) => true,
-        Value::String(s) => !s.is_empty() && s.len() <= 6 && s.bytes().all(|b| b.is_ascii_digit()),
+        Member::Other(Value::Number(_)) => true,
+        Member::Str(s) => is_code_text(s),
         _ => false,
     }
 }
 
+fn is_code_text(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 6 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// False for an empty or white-space-only string; the first byte answers
+/// for almost every value, without `trim`'s Unicode scan.
+fn is_not_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        // Printable ASCII but the space: never white space.
+        Some(b'!'..=b'~') => true,
+        Some(_) => !s.trim().is_empty(),
+        None => false,
+    }
+}
+
 /// A string (not blank) or a number as text; anything else is handed back.
-fn into_text(value: Value) -> Result<String, Value> {
+fn into_text(value: Member<'_>) -> Result<String, Member<'_>> {
     match value {
-        Value::String(s) if !s.trim().is_empty() => Ok(s),
+        Member::Str(s) if is_not_blank(&s) => Ok(s.into_owned()),
+        Member::Other(Value::Number(n)) => Ok(n.to_string()),
+        other => Err(other),
+    }
+}
+
+/// [`into_text`] of a value inside an object or array.
+fn value_into_text(value: Value) -> Result<String, Value> {
+    match value {
+        Value::String(s) if is_not_blank(&s) => Ok(s),
         Value::Number(n) => Ok(n.to_string()),
         other => Err(other),
     }
@@ -39,25 +65,25 @@ fn into_text(value: Value) -> Result<String, Value> {
 
 /// Like [`into_text`], also reading the first element of an array; a
 /// longer array is handed back too, to stay whole in `details`.
-fn into_first_text(value: Value) -> Result<(String, Option<Value>), Value> {
+fn into_first_text(value: Member<'_>) -> Result<(String, Option<Value>), Member<'_>> {
     match value {
-        Value::Array(items) if items.len() == 1 => {
+        Member::Other(Value::Array(items)) if items.len() == 1 => {
             let item = items.into_iter().next().unwrap_or(Value::Null);
-            into_text(item)
+            value_into_text(item)
                 .map(|t| (t, None))
-                .map_err(|v| Value::Array(vec![v]))
+                .map_err(|v| Member::Other(Value::Array(vec![v])))
         }
-        Value::Array(items) => match items.first() {
+        Member::Other(Value::Array(items)) => match items.first() {
             Some(Value::String(first)) if !first.trim().is_empty() => {
                 Ok((first.clone(), Some(Value::Array(items))))
             }
-            _ => Err(Value::Array(items)),
+            _ => Err(Member::Other(Value::Array(items))),
         },
         other => into_text(other).map(|t| (t, None)),
     }
 }
 
-impl Collected<'_> {
+impl<'de> Collected<'de> {
     /// Takes `slot` as text; an unusable value goes back to `details`.
     fn take_text(&mut self, slot: Slot) -> Option<String> {
         let (key, value) = self.take(slot)?;
@@ -88,7 +114,11 @@ impl Collected<'_> {
     }
 
     /// Offers a value to `f`; when `f` hands it back it goes to `details`.
-    fn take_with<T>(&mut self, slot: Slot, f: impl FnOnce(Value) -> Result<T, Value>) -> Option<T> {
+    fn take_with<T>(
+        &mut self,
+        slot: Slot,
+        f: impl FnOnce(Member<'de>) -> Result<T, Member<'de>>,
+    ) -> Option<T> {
         let (key, value) = self.take(slot)?;
         match f(value) {
             Ok(t) => Some(t),
@@ -106,7 +136,7 @@ pub(super) fn convert(event: &mut AuditEvent, mut c: Collected<'_>) {
     if let Some(id) = c.take_text(Slot::Id) {
         event.id = id;
     }
-    if let Some(time) = c.take_with(Slot::Time, |v| parse_time_value(&v).ok_or(v)) {
+    if let Some(time) = c.take_with(Slot::Time, |v| time_from_member(&v).ok_or(v)) {
         event.time = time;
         event.time_inferred = false;
     }
@@ -117,7 +147,7 @@ pub(super) fn convert(event: &mut AuditEvent, mut c: Collected<'_>) {
     let severity = c.take_with(Slot::Severity, |v| severity_from_value(&v).ok_or(v));
     event.category = c.take_first_text(Slot::Category);
     event.message = c.take_with(Slot::Message, |v| match v {
-        Value::String(s) => Ok(s),
+        Member::Str(s) => Ok(s.into_owned()),
         other => Err(other),
     });
     convert_actor(event, &mut c);
@@ -160,11 +190,28 @@ pub(super) fn normalize_action(mut text: String) -> String {
     }
 }
 
-fn severity_from_value(value: &Value) -> Option<Severity> {
+fn severity_from_value(value: &Member<'_>) -> Option<Severity> {
     match value {
-        Value::String(s) => Severity::parse(s),
-        Value::Number(n) => Severity::parse(&n.to_string()),
+        Member::Str(s) => Severity::parse(s),
+        Member::Other(Value::Number(n)) => Severity::parse(&n.to_string()),
         _ => None,
+    }
+}
+
+fn time_from_member(value: &Member<'_>) -> Option<chrono::DateTime<chrono::Utc>> {
+    match value {
+        Member::Str(s) => parse_time_text(s),
+        Member::Other(value) => parse_time_value(value),
+        Member::Object(_) => None,
+    }
+}
+
+/// [`outcome_from_value`] of a member.
+fn outcome_from_member(value: &Member<'_>) -> Option<Outcome> {
+    match value {
+        Member::Str(s) => outcome_from_word(s),
+        Member::Other(value) => outcome_from_value(value),
+        Member::Object(_) => None,
     }
 }
 
@@ -181,25 +228,27 @@ fn convert_outcome(event: &mut AuditEvent, c: &mut Collected<'_>) {
             Err(v)
         }
     }) {
-        code_outcome = outcome_from_value(&code).or_else(|| match &code {
-            Value::String(s) => s
+        code_outcome = outcome_from_member(&code).or_else(|| match &code {
+            Member::Str(s) => s
                 .parse::<u64>()
                 .ok()
                 .and_then(|n| outcome_from_value(&Value::from(n))),
             _ => None,
         });
-        status.code = Some(code);
+        status.code = Some(code.into_value());
     }
     let mut outcome = None;
     if let Some((key, value)) = c.take(Slot::Outcome) {
-        match (outcome_from_value(&value), value) {
+        match (outcome_from_member(&value), value) {
             (Some(found), value) => {
                 outcome = Some(found);
-                if matches!(value, Value::Number(_)) && status.code.is_none() {
-                    status.code = Some(value);
+                if let (Member::Other(number @ Value::Number(_)), None) = (value, &status.code) {
+                    status.code = Some(number);
                 }
             }
-            (None, Value::String(word)) if !word.trim().is_empty() => status.detail = Some(word),
+            (None, Member::Str(word)) if !word.trim().is_empty() => {
+                status.detail = Some(word.into_owned());
+            }
             (None, value) => c.put_back(key, value),
         }
     }
@@ -225,13 +274,17 @@ fn convert_actor(event: &mut AuditEvent, c: &mut Collected<'_>) {
     actor.email = c.take_text(Slot::ActorEmail);
     actor.session_id = c.take_text(Slot::ActorSessionId);
     let mut kind = c.take_with(Slot::ActorType, |v| match &v {
-        Value::String(s) => ActorType::parse(s).ok_or(v),
+        Member::Str(s) => ActorType::parse(s).ok_or(v),
         _ => Err(v),
     });
-    if let Some(groups) = c.take_with(Slot::ActorGroups, into_groups) {
+    if let Some(groups) = c.take_with(Slot::ActorGroups, |v| match v {
+        Member::Str(s) if !s.trim().is_empty() => Ok(vec![s.into_owned()]),
+        Member::Other(value) => into_groups(value).map_err(Member::Other),
+        other => Err(other),
+    }) {
         actor.groups = groups;
     }
-    if let Some((key, Value::Object(inner))) = c.take(Slot::ActorObject) {
+    if let Some((key, Member::Object(inner))) = c.take(Slot::ActorObject) {
         let mut leftover = Map::new();
         for (member, value) in inner {
             let folded = NormalizedKey::new(&member);
@@ -250,7 +303,7 @@ fn convert_actor(event: &mut AuditEvent, c: &mut Collected<'_>) {
                             kind = ActorType::parse(s);
                         }
                         _ => {
-                            leftover.insert(member, value);
+                            leftover.insert(member.into_owned(), value);
                         }
                     }
                     continue;
@@ -259,20 +312,20 @@ fn convert_actor(event: &mut AuditEvent, c: &mut Collected<'_>) {
                     match into_groups(value) {
                         Ok(groups) => actor.groups = groups,
                         Err(value) => {
-                            leftover.insert(member, value);
+                            leftover.insert(member.into_owned(), value);
                         }
                     }
                     continue;
                 }
                 _ => {
-                    leftover.insert(member, value);
+                    leftover.insert(member.into_owned(), value);
                     continue;
                 }
             };
-            match into_text(value) {
+            match value_into_text(value) {
                 Ok(text) => *target = Some(text),
                 Err(value) => {
-                    leftover.insert(member, value);
+                    leftover.insert(member.into_owned(), value);
                 }
             }
         }
@@ -334,10 +387,10 @@ fn split_ip_port(text: String) -> (String, Option<u16>) {
     }
 }
 
-fn port_from_value(value: &Value) -> Option<u16> {
+fn port_from_value(value: &Member<'_>) -> Option<u16> {
     match value {
-        Value::Number(n) => u16::try_from(n.as_u64()?).ok(),
-        Value::String(s) => s.trim().parse().ok(),
+        Member::Other(Value::Number(n)) => u16::try_from(n.as_u64()?).ok(),
+        Member::Str(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
@@ -347,7 +400,7 @@ fn port_from_value(value: &Value) -> Option<u16> {
 fn convert_resource(event: &mut AuditEvent, c: &mut Collected<'_>) {
     let mut resource = Resource::default();
     match c.take(Slot::Resource) {
-        Some((key, Value::Object(inner))) => {
+        Some((key, Member::Object(inner))) => {
             let mut leftover = Map::new();
             for (member, value) in inner {
                 let folded = NormalizedKey::new(&member);
@@ -362,14 +415,14 @@ fn convert_resource(event: &mut AuditEvent, c: &mut Collected<'_>) {
                         &mut resource.name
                     }
                     _ => {
-                        leftover.insert(member, value);
+                        leftover.insert(member.into_owned(), value);
                         continue;
                     }
                 };
-                match into_text(value) {
+                match value_into_text(value) {
                     Ok(text) => *target = Some(text),
                     Err(value) => {
-                        leftover.insert(member, value);
+                        leftover.insert(member.into_owned(), value);
                     }
                 }
             }
@@ -404,7 +457,7 @@ fn convert_resource(event: &mut AuditEvent, c: &mut Collected<'_>) {
 /// Mapped `correlation.<name>` first, then the default four.
 fn convert_correlation(event: &mut AuditEvent, c: &mut Collected<'_>) {
     for (name, key, value) in std::mem::take(&mut c.mapped_correlation) {
-        match into_text(value) {
+        match value_into_text(value) {
             Ok(text) if !event.correlation.contains_key(&name) => {
                 event.correlation.insert(name, text);
             }
@@ -438,10 +491,15 @@ fn convert_correlation(event: &mut AuditEvent, c: &mut Collected<'_>) {
 fn merge_details(c: &mut Collected<'_>) {
     for (container, inner) in std::mem::take(&mut c.merges) {
         for (member, value) in inner {
-            if c.details.contains_key(&member) {
-                insert_detail(&mut c.details, format!("{container}.{member}"), value);
-            } else {
-                c.details.insert(member, value);
+            // One search when the name is free (the usual case).
+            match c.details.entry(member.into_owned()) {
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                Entry::Occupied(taken) => {
+                    let renamed = format!("{container}.{}", taken.key());
+                    insert_detail(&mut c.details, renamed, value);
+                }
             }
         }
     }
@@ -450,9 +508,9 @@ fn merge_details(c: &mut Collected<'_>) {
 /// `breakGlassSessionId` / `justification` in `details`, or an action
 /// `break_glass.*` → `actor.break_glass`.
 fn convert_break_glass(event: &mut AuditEvent, c: &mut Collected<'_>) {
-    let mut take_text_detail = |name: &str| {
-        let (key, value) = take_key(&mut c.details, name)?;
-        match into_text(value) {
+    let mut take_text_detail = |folded_name: &[u8]| {
+        let (key, value) = take_folded_key(&mut c.details, folded_name)?;
+        match value_into_text(value) {
             Ok(text) => Some(text),
             Err(value) => {
                 c.details.insert(key, value);
@@ -460,8 +518,8 @@ fn convert_break_glass(event: &mut AuditEvent, c: &mut Collected<'_>) {
             }
         }
     };
-    let session_id = take_text_detail("breakGlassSessionId");
-    let justification = take_text_detail("justification");
+    let session_id = take_text_detail(b"breakglasssessionid");
+    let justification = take_text_detail(b"justification");
     let by_action = event.action.starts_with("break_glass.");
     if session_id.is_some() || justification.is_some() || by_action {
         event.actor.break_glass = Some(BreakGlass {

@@ -4,8 +4,11 @@
 //!
 //! Without a `map` the object is never built as a whole: [`read_object`]
 //! streams its members straight from the parser into [`Collected`], keys
-//! borrowed from the input when they hold no escapes, so a key costs an
-//! allocation only when it ends up in `details`.
+//! and string values borrowed from the input when they hold no escapes
+//! (`json_member.rs`), so a key or string costs an allocation only when it
+//! ends up in the event. The object of a key that is read inside
+//! (`resource`, `details`, `event`, …) is read as its members, never built
+//! as a map.
 //!
 //! Invariants: values are moved, never cloned (except the first element of
 //! a multi-element array, which stays in `details` whole); every value that
@@ -17,20 +20,21 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::field_lookup::{NormalizedKey, SourcePath};
 use super::json::SchemaField;
 use super::json_defaults::{is_container, key_role, KeyRole, Slot, SLOT_COUNT};
 use super::json_fields as fields;
+use super::json_member::{KeySeed, Member, MemberSeed, Members};
 
 /// A value offered for a slot, with the key it came from (to put it back in
 /// `details` if it loses or cannot be used).
 struct Candidate<'de> {
     rank: u8,
     key: Cow<'de, str>,
-    value: Value,
+    value: Member<'de>,
 }
 
 /// Everything read out of one object, before conversion.
@@ -40,7 +44,7 @@ pub(super) struct Collected<'de> {
     pub(super) mapped_correlation: Vec<(String, String, Value)>,
     /// `details` / `metadata` / `changes` objects, merged last so that the
     /// entry's own top-level keys keep their names.
-    pub(super) merges: Vec<(Cow<'de, str>, Map<String, Value>)>,
+    pub(super) merges: Vec<(Cow<'de, str>, Members<'de>)>,
     pub(super) details: Map<String, Value>,
 }
 
@@ -71,7 +75,7 @@ pub(super) fn read_mapped_object(
         };
         let key = path.as_str().to_string();
         match (field.slot(), field) {
-            (Some(slot), _) => collected.offer(slot, 0, Cow::Owned(key), value),
+            (Some(slot), _) => collected.offer(slot, 0, Cow::Owned(key), Member::from_value(value)),
             (None, SchemaField::Correlation(name)) => {
                 collected
                     .mapped_correlation
@@ -81,7 +85,9 @@ pub(super) fn read_mapped_object(
         }
     }
     for (key, value) in object {
-        collected.classify(Cow::Owned(key), value);
+        let folded = NormalizedKey::new(&key);
+        let role = folded.as_ref().and_then(|f| key_role(f.as_bytes()));
+        collected.classify(Cow::Owned(key), folded, role, Member::from_value(value));
     }
     collected
 }
@@ -97,8 +103,13 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_, 'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
         while let Some(key) = access.next_key_seed(KeySeed)? {
-            let value: Value = access.next_value()?;
-            self.0.classify(key, value);
+            let folded = NormalizedKey::new(&key);
+            let role = folded.as_ref().and_then(|f| key_role(f.as_bytes()));
+            let objects_as_members = folded
+                .as_ref()
+                .is_some_and(|folded| reads_members(folded.as_bytes(), role));
+            let value = access.next_value_seed(MemberSeed { objects_as_members })?;
+            self.0.classify(key, folded, role, value);
         }
         Ok(())
     }
@@ -107,35 +118,18 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_, 'de> {
     // `not_an_object` callers recognise by its category.
 }
 
-/// Reads a key borrowed from the input when it can be.
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(KeySeed)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string key")
-    }
-
-    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(key))
-    }
-
-    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(key.to_string()))
-    }
-
-    fn visit_string<E>(self, key: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(key))
-    }
+/// True for folded keys whose object value [`Collected::classify`] reads
+/// member by member: read as [`Member::Object`], never built as a map.
+fn reads_members(folded: &[u8], role: Option<KeyRole>) -> bool {
+    is_container(folded)
+        || matches!(
+            role,
+            Some(
+                KeyRole::ActorOrUser(_)
+                    | KeyRole::MergeIntoDetails
+                    | KeyRole::Field(Slot::Resource, _)
+            )
+        )
 }
 
 impl<'de> Collected<'de> {
@@ -150,42 +144,55 @@ impl<'de> Collected<'de> {
 
     /// Offers `value` for `slot`; the lower rank wins, the loser goes to
     /// `details`.
-    fn offer(&mut self, slot: Slot, rank: u8, key: Cow<'de, str>, value: Value) {
+    fn offer(&mut self, slot: Slot, rank: u8, key: Cow<'de, str>, value: Member<'de>) {
         let place = &mut self.slots[slot as usize];
         match place {
             Some(existing) if existing.rank <= rank => {
-                insert_detail(&mut self.details, key.into_owned(), value);
+                insert_detail(&mut self.details, key.into_owned(), value.into_value());
             }
             _ => {
                 if let Some(old) = place.replace(Candidate { rank, key, value }) {
-                    insert_detail(&mut self.details, old.key.into_owned(), old.value);
+                    insert_detail(
+                        &mut self.details,
+                        old.key.into_owned(),
+                        old.value.into_value(),
+                    );
                 }
             }
         }
     }
 
     /// The winning candidate of `slot`, as (source key, value).
-    pub(super) fn take(&mut self, slot: Slot) -> Option<(Cow<'de, str>, Value)> {
+    pub(super) fn take(&mut self, slot: Slot) -> Option<(Cow<'de, str>, Member<'de>)> {
         self.slots[slot as usize].take().map(|c| (c.key, c.value))
     }
 
     /// Keeps a value no field uses in `details`.
-    pub(super) fn put_back(&mut self, key: impl Into<String>, value: Value) {
-        insert_detail(&mut self.details, key.into(), value);
+    pub(super) fn put_back(&mut self, key: impl Into<String>, value: impl Into<Value>) {
+        insert_detail(&mut self.details, key.into(), value.into());
     }
 
-    fn classify(&mut self, key: Cow<'de, str>, value: Value) {
-        let Some(folded) = NormalizedKey::new(&key) else {
+    /// Files one member by its key, `folded` being the key's
+    /// [`NormalizedKey`] and `role` its [`key_role`] (the reader needs both
+    /// before the value, to know how to read it).
+    fn classify(
+        &mut self,
+        key: Cow<'de, str>,
+        folded: Option<NormalizedKey>,
+        role: Option<KeyRole>,
+        value: Member<'de>,
+    ) {
+        let Some(folded) = folded else {
             self.put_back(key, value);
             return;
         };
         let folded = folded.as_bytes();
-        match (key_role(folded), value) {
-            (_, Value::Object(inner)) if is_container(folded) => {
+        match (role, value) {
+            (_, Member::Object(inner)) if is_container(folded) => {
                 self.read_container(folded, key, inner);
             }
             (Some(KeyRole::Field(slot, rank)), value) => self.offer(slot, rank, key, value),
-            (Some(KeyRole::ActorOrUser(rank)), value @ Value::Object(_)) => {
+            (Some(KeyRole::ActorOrUser(rank)), value @ Member::Object(_)) => {
                 self.offer(Slot::ActorObject, rank, key, value);
             }
             (Some(KeyRole::ActorOrUser(rank)), value) => {
@@ -198,7 +205,7 @@ impl<'de> Collected<'de> {
                     self.offer(Slot::Outcome, 3, key, value);
                 }
             }
-            (Some(KeyRole::MergeIntoDetails), Value::Object(inner)) => {
+            (Some(KeyRole::MergeIntoDetails), Member::Object(inner)) => {
                 self.merges.push((key, inner));
             }
             (_, value) => self.put_back(key, value),
@@ -207,17 +214,18 @@ impl<'de> Collected<'de> {
 
     /// Reads the members of a container object (`event`, `log`, …) as
     /// `prefix.member`; the rest stays in `details` under `key`.
-    fn read_container(&mut self, prefix: &[u8], key: Cow<'de, str>, inner: Map<String, Value>) {
+    fn read_container(&mut self, prefix: &[u8], key: Cow<'de, str>, inner: Members<'de>) {
         let mut leftover = Map::new();
         for (member, value) in inner {
             let role = NormalizedKey::with_prefix(prefix, &member)
                 .and_then(|folded| key_role(folded.as_bytes()));
             match role {
                 Some(KeyRole::Field(slot, rank)) => {
-                    self.offer(slot, rank, Cow::Owned(format!("{key}.{member}")), value);
+                    let key = Cow::Owned(format!("{key}.{member}"));
+                    self.offer(slot, rank, key, Member::from_value(value));
                 }
                 _ => {
-                    leftover.insert(member, value);
+                    leftover.insert(member.into_owned(), value);
                 }
             }
         }
@@ -229,9 +237,6 @@ impl<'de> Collected<'de> {
 
 /// Inserts into `details` without overwriting: a taken key gets `_`
 /// appended until free.
-pub(super) fn insert_detail(details: &mut Map<String, Value>, mut key: String, value: Value) {
-    while details.contains_key(&key) {
-        key.push('_');
-    }
-    details.insert(key, value);
+pub(super) fn insert_detail(details: &mut Map<String, Value>, key: String, value: Value) {
+    super::schema_fill::insert_detail_owned(details, key, value);
 }

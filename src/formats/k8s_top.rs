@@ -5,15 +5,14 @@
 //! Reading the whole event into a `serde_json` map first and then removing
 //! the members the schema takes cost a third of the parser's time (map
 //! entries made, then taken out again with rebalancing); this does the
-//! same in one pass. It only reads valid UTF-8 JSON objects: anything else
-//! takes the general path ([`TopLevel::from_map`] after
-//! `read_json_object`), which names the error exactly as before.
+//! same in one pass (`top_level_reader.rs`). It only reads valid UTF-8
+//! JSON objects: anything else takes the general path
+//! ([`TopLevel::from_map`] after `read_json_object`), which names the
+//! error exactly as before.
 
-use std::borrow::Cow;
-use std::fmt;
-
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
+
+use super::top_level_reader::{self, TopLevelSlots};
 
 /// The members of the top-level object the schema reads, as they came
 /// (a later duplicate replaces an earlier one, as in a map), and the rest.
@@ -33,22 +32,6 @@ pub(super) struct TopLevel {
 }
 
 impl TopLevel {
-    /// The slot of a member the schema reads; `None` for the rest.
-    fn slot(&mut self, key: &str) -> Option<&mut Option<Value>> {
-        Some(match key {
-            "auditID" => &mut self.audit_id,
-            "verb" => &mut self.verb,
-            "objectRef" => &mut self.object_ref,
-            "user" => &mut self.user,
-            "impersonatedUser" => &mut self.impersonated_user,
-            "responseStatus" => &mut self.response_status,
-            "sourceIPs" => &mut self.source_ips,
-            "userAgent" => &mut self.user_agent,
-            "requestReceivedTimestamp" => &mut self.request_received,
-            _ => return None,
-        })
-    }
-
     /// Splits an object already read whole (the general path).
     pub fn from_map(mut object: Map<String, Value>) -> TopLevel {
         let mut top = TopLevel::default();
@@ -72,66 +55,32 @@ impl TopLevel {
     }
 }
 
+impl TopLevelSlots for TopLevel {
+    /// The slot of a member the schema reads; `None` for the rest.
+    fn slot(&mut self, key: &str) -> Option<&mut Option<Value>> {
+        Some(match key {
+            "auditID" => &mut self.audit_id,
+            "verb" => &mut self.verb,
+            "objectRef" => &mut self.object_ref,
+            "user" => &mut self.user,
+            "impersonatedUser" => &mut self.impersonated_user,
+            "responseStatus" => &mut self.response_status,
+            "sourceIPs" => &mut self.source_ips,
+            "userAgent" => &mut self.user_agent,
+            "requestReceivedTimestamp" => &mut self.request_received,
+            _ => return None,
+        })
+    }
+
+    fn rest(&mut self) -> &mut Map<String, Value> {
+        &mut self.rest
+    }
+}
+
 /// Reads `text` when it is one JSON object; `None` otherwise (invalid
 /// JSON, another type, trailing bytes), for the general path to report.
 pub(super) fn read_top_level(text: &str) -> Option<TopLevel> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let top = de.deserialize_map(TopVisitor).ok()?;
-    de.end().ok()?;
-    Some(top)
-}
-
-struct TopVisitor;
-
-impl<'de> Visitor<'de> for TopVisitor {
-    type Value = TopLevel;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a Kubernetes audit event object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
-        let mut top = TopLevel::default();
-        while let Some(Key(key)) = map.next_key()? {
-            match top.slot(&key) {
-                Some(slot) => *slot = Some(map.next_value()?),
-                None => {
-                    let value = map.next_value()?;
-                    top.rest.insert(key.into_owned(), value);
-                }
-            }
-        }
-        Ok(top)
-    }
-}
-
-/// A member name, borrowed from the input when it holds no escape.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a member name")
-            }
-
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
-            }
-
-            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
+    top_level_reader::read_top_level(text)
 }
 
 #[cfg(test)]

@@ -8,9 +8,11 @@
 //! | file | role |
 //! | --- | --- |
 //! | `json.rs` | app JSON audit lines: defaults, `map` overrides, normalization |
+//! | `json_member.rs` | one member value as read: strings borrowed, objects as their members |
 //! | `json_normalize.rs` | reading a JSON object into candidate slots (`map` first, then defaults) |
 //! | `json_fields.rs` | converting each collected JSON value to its schema field |
 //! | `json_tests.rs` | unit tests of the `json` format |
+//! | `json_stream_tests.rs` | the streaming reader against reading a whole `Value` first |
 //! | `json_defaults.rs` | the table of source keys recognised without a `map` |
 //! | `raw.rs` | any line kept as it is (`action = "log.line"`) |
 //! | `logfmt.rs` | `key=value` lines with quoted values |
@@ -48,13 +50,17 @@ mod cef_extension;
 mod cef_values;
 mod cloudtrail;
 mod cloudtrail_identity;
+mod cloudtrail_top;
 mod entry_text;
 mod event_id;
 mod field_lookup;
 mod json;
 mod json_defaults;
 mod json_fields;
+mod json_member;
 mod json_normalize;
+#[cfg(test)]
+mod json_stream_tests;
 #[cfg(test)]
 mod json_tests;
 mod k8s;
@@ -68,6 +74,7 @@ mod syslog;
 mod syslog_auth;
 mod syslog_header;
 pub mod time;
+mod top_level_reader;
 
 use chrono::{DateTime, Utc};
 

@@ -30,7 +30,14 @@ pub(super) fn set_source_ip(event: &mut AuditEvent, text: &str) -> bool {
     let trimmed = text.trim().trim_start_matches('[').trim_end_matches(']');
     match trimmed.parse::<IpAddr>() {
         Ok(ip) => {
-            source_mut(event).ip = Some(ip.to_string());
+            // An IPv4 address that parses is already written as `Display`
+            // writes it (the parser takes no leading zeros, no other
+            // form): copied, not formatted again. IPv6 is normalized.
+            let text = match ip {
+                IpAddr::V4(_) => trimmed.to_string(),
+                IpAddr::V6(_) => ip.to_string(),
+            };
+            source_mut(event).ip = Some(text);
             true
         }
         Err(_) => false,
@@ -69,4 +76,45 @@ pub(super) fn insert_detail_owned(details: &mut Map<String, Value>, key: String,
         key.push('_');
     }
     details.insert(key, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The text kept for `source.ip`: what `set_source_ip` stores.
+    fn stored(text: &str) -> Option<String> {
+        let mut event = AuditEvent::new(
+            crate::event::Origin {
+                kind: crate::event::OriginKind::Stdin,
+                format: "test".into(),
+                path: None,
+                offset: None,
+                peer: None,
+            },
+            "h",
+            chrono::Utc::now(),
+        );
+        set_source_ip(&mut event, text).then(|| event.source.unwrap().ip.unwrap())
+    }
+
+    #[test]
+    fn addresses_are_stored_normalized() {
+        assert_eq!(stored(" 10.0.0.1 ").as_deref(), Some("10.0.0.1"));
+        assert_eq!(stored("[::1]").as_deref(), Some("::1"));
+        assert_eq!(stored("2001:DB8:0:0::1").as_deref(), Some("2001:db8::1"));
+        assert_eq!(stored("010.0.0.1"), None);
+        assert_eq!(stored("ec2.amazonaws.com"), None);
+    }
+
+    proptest! {
+        /// Copying an IPv4 address as written equals formatting it.
+        #[test]
+        fn ipv4_text_that_parses_is_its_display_form(text in "[0-9]{1,4}(\\.[0-9]{1,4}){3}") {
+            if let Ok(ip) = text.parse::<IpAddr>() {
+                prop_assert_eq!(stored(&text), Some(ip.to_string()));
+            }
+        }
+    }
 }

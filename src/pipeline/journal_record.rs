@@ -53,8 +53,7 @@ pub fn push_event(
 /// for a payload of another layout or an event without a link.
 pub fn link_of_payload(payload: &[u8]) -> Option<Link> {
     let view = decode(payload)?;
-    let event: serde_json::Value =
-        crate::json_bytes::from_json_bytes(view.event_json).ok()?;
+    let event: serde_json::Value = crate::json_bytes::from_json_bytes(view.event_json).ok()?;
     crate::chain::from_hex(event.get("agent")?.get("chain")?.as_str()?)
 }
 
