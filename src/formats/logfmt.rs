@@ -6,7 +6,7 @@
 //! `github.com/go-logfmt/logfmt` (the reference decoder):
 //! - a key is a run of bytes other than space, `=` and `"`;
 //! - a value is either bare (up to the next space) or double-quoted with
-//!   Go-style escapes `\"` `\\` `\n` `\r` `\t` `\uXXXX`;
+//!   Go-style escapes `\"` `\\` `\n` `\r` `\t` `\u` + four hex digits;
 //! - a key without `=` (a flag) and `key=` both give the empty string.
 //!
 //! Keys mean what they mean in a JSON line: the pairs are read by the
