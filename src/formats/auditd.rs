@@ -112,20 +112,68 @@ fn is_set(id: &str) -> bool {
     !id.is_empty() && id != UNSET_ID && id != "-1" && id != "?" && id != "(none)"
 }
 
-/// Looks a key up in the primary record first, then in the others.
-fn lookup<'a>(records: &'a [AuditRecord], primary: &'a AuditRecord, key: &str) -> Option<&'a str> {
-    primary
-        .get(key)
-        .or_else(|| records.iter().find_map(|r| r.get(key)))
+/// The fields read from whichever record has them: the primary record's
+/// value when it has one, else the first other record's. Read in one pass
+/// over every field; looking each key up in turn walked the fields of all
+/// records again for every key an event does not have (`addr`, `acct`…).
+#[derive(Default)]
+struct SharedFields<'a> {
+    success: Option<&'a str>,
+    res: Option<&'a str>,
+    auid: Option<&'a str>,
+    acct: Option<&'a str>,
+    /// `AUID`: the enriched format's translated name of `auid`.
+    auid_name: Option<&'a str>,
+    ses: Option<&'a str>,
+    addr: Option<&'a str>,
+    rport: Option<&'a str>,
+}
+
+impl<'a> SharedFields<'a> {
+    fn read(records: &'a [AuditRecord], primary: &'a AuditRecord) -> SharedFields<'a> {
+        let mut shared = SharedFields::default();
+        shared.take(primary);
+        for record in records.iter().filter(|r| !std::ptr::eq(*r, primary)) {
+            shared.take(record);
+        }
+        shared
+    }
+
+    /// Fills the slots still empty from `record`, its first value of a key.
+    fn take(&mut self, record: &'a AuditRecord) {
+        for (key, value) in &record.fields {
+            let slot = match *key {
+                "success" => &mut self.success,
+                "res" => &mut self.res,
+                "auid" => &mut self.auid,
+                "acct" => &mut self.acct,
+                "AUID" => &mut self.auid_name,
+                "ses" => &mut self.ses,
+                "addr" => &mut self.addr,
+                "rport" => &mut self.rport,
+                _ => continue,
+            };
+            slot.get_or_insert(value.as_ref());
+        }
+    }
 }
 
 fn fill_event(event: &mut AuditEvent, records: Vec<AuditRecord>) {
-    fill_schema(event, &records);
-    event.details.extend(record_details(records));
+    let (serial, node) = fill_schema(event, &records);
+    add_record_details(&mut event.details, records);
+    // After the records: a record type that lowercases to `serial` or
+    // `node` keeps its place, as it always has.
+    if let Some(serial) = serial {
+        event.details.entry("serial").or_insert(serial.into());
+    }
+    if let Some(node) = node {
+        event.details.entry("node").or_insert(node.into());
+    }
 }
 
-/// Every schema field but `details.<type>`.
-fn fill_schema(event: &mut AuditEvent, records: &[AuditRecord]) {
+/// Every schema field but `details`; returns the event's serial and node
+/// for `details.serial` and `details.node`.
+fn fill_schema(event: &mut AuditEvent, records: &[AuditRecord]) -> (Option<u64>, Option<String>) {
     let primary = records
         .iter()
         .find(|r| r.kind == "SYSCALL")
@@ -135,17 +183,14 @@ fn fill_schema(event: &mut AuditEvent, records: &[AuditRecord]) {
                 .find(|r| !matches!(r.kind, "EOE" | "PROCTITLE"))
         })
         .unwrap_or(&records[0]);
+    let mut serial = None;
     if let Some(first) = records.iter().find(|r| r.time.is_some()) {
         event.time = first.time.unwrap_or(event.time);
         event.time_inferred = false;
-        if let Some(serial) = first.serial {
-            event.details.insert("serial".into(), serial.into());
-        }
+        serial = first.serial;
     }
-    if let Some(node) = records.iter().find_map(|r| r.node) {
-        event.details.insert("node".into(), node.into());
-    }
-    let get = |key| lookup(records, primary, key);
+    let node = records.iter().find_map(|r| r.node).map(str::to_string);
+    let shared = SharedFields::read(records, primary);
     let (action, category) = match (primary.kind, primary.get("syscall")) {
         ("SYSCALL", Some(number)) => (syscall_action(primary.get("arch"), number), "system"),
         (kind, _) => record_action(kind),
@@ -153,26 +198,27 @@ fn fill_schema(event: &mut AuditEvent, records: &[AuditRecord]) {
     event.action = action;
     event.category = Some(category.to_string());
 
-    event.outcome = match get("success").or_else(|| get("res")) {
+    event.outcome = match shared.success.or(shared.res) {
         Some("yes" | "success" | "1") => Outcome::Success,
         Some("no" | "failed" | "failure" | "0") => Outcome::Failure,
         _ => Outcome::Unknown,
     };
     event.severity = Severity::default_for(event.outcome);
 
-    fill_actor(event, primary, get("auid"), get("acct"), get("AUID"));
-    if let Some(ses) = get("ses").filter(|s| is_set(s)) {
+    fill_actor(event, primary, shared.auid, shared.acct, shared.auid_name);
+    if let Some(ses) = shared.ses.filter(|s| is_set(s)) {
         event.actor.session_id = Some(ses.to_string());
     }
-    if let Some(addr) = get("addr") {
+    if let Some(addr) = shared.addr {
         if set_source_ip(event, addr) {
-            if let Some(port) = get("rport") {
+            if let Some(port) = shared.rport {
                 set_source_port(event, port);
             }
         }
     }
     fill_resource(event, records, primary);
     event.message = message(records, primary);
+    (serial, node)
 }
 
 fn fill_actor(
@@ -258,23 +304,24 @@ fn message(records: &[AuditRecord], primary: &AuditRecord) -> Option<String> {
 }
 
 /// `details.<type>` for every record but `EOE`; repeated types as arrays.
-fn record_details(records: Vec<AuditRecord>) -> Map<String, Value> {
-    let mut details = Map::new();
+fn add_record_details(details: &mut Map<String, Value>, records: Vec<AuditRecord>) {
+    use serde_json::map::Entry;
     for record in records.into_iter().filter(|r| r.kind != "EOE") {
         let key = record.kind.to_ascii_lowercase();
-        let fields = record_fields(record);
-        match details.get_mut(&key) {
-            Some(Value::Array(items)) => items.push(Value::Object(fields)),
-            Some(existing) => {
-                let first = existing.take();
-                *existing = Value::Array(vec![first, Value::Object(fields)]);
-            }
-            None => {
-                details.insert(key, Value::Object(fields));
+        let fields = Value::Object(record_fields(record));
+        match details.entry(key) {
+            Entry::Occupied(mut slot) => match slot.get_mut() {
+                Value::Array(items) => items.push(fields),
+                existing => {
+                    let first = existing.take();
+                    *existing = Value::Array(vec![first, fields]);
+                }
+            },
+            Entry::Vacant(slot) => {
+                slot.insert(fields);
             }
         }
     }
-    details
 }
 
 /// One record's fields as an object: the first of repeated keys wins, and

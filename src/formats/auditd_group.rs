@@ -26,8 +26,6 @@
 //!
 //! Pure: no clock, no I/O; the caller owns time.
 
-use super::auditd_record::event_key;
-
 /// Most records joined into one entry.
 pub const MAX_GROUP_RECORDS: usize = 512;
 /// Most bytes joined into one entry.
@@ -60,26 +58,55 @@ pub struct AuditdGrouper {
 }
 
 /// The `(node, stamp)` of a record line; `None` for a line that is no
-/// record (or not UTF-8). Borrowed: most lines join the open group, and
-/// comparing needs no copy ([`key_matches`]).
-fn key_of(line: &[u8]) -> Option<(&str, &str)> {
-    event_key(std::str::from_utf8(line).ok()?)
+/// record. Borrowed: most lines join the open group, and comparing needs
+/// no copy ([`key_matches`]). Read from the bytes: a stray invalid byte
+/// elsewhere in a record (a `comm` the kernel did not hex-encode) must not
+/// split its event; the parser reads the whole entry, replacing such
+/// bytes and flagging the event.
+fn key_of(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let node =
+        line.strip_prefix(b"node=")
+            .map_or(&[][..], |rest| match memchr::memchr(b' ', rest) {
+                Some(end) => &rest[..end],
+                None => rest,
+            });
+    let start = STAMP.find(line)? + STAMP_OPEN.len();
+    let end = start + memchr::memchr(b')', &line[start..])?;
+    Some((node, &line[start..end]))
 }
 
+const STAMP_OPEN: &[u8] = b"msg=audit(";
+
+static STAMP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(STAMP_OPEN));
+
 /// The stored form of a key: `node`, NUL, `stamp`.
-fn stored_key((node, stamp): (&str, &str)) -> Vec<u8> {
+fn stored_key((node, stamp): (&[u8], &[u8])) -> Vec<u8> {
     let mut key = Vec::with_capacity(node.len() + stamp.len() + 1);
-    key.extend_from_slice(node.as_bytes());
+    key.extend_from_slice(node);
     key.push(0);
-    key.extend_from_slice(stamp.as_bytes());
+    key.extend_from_slice(stamp);
     key
 }
 
-fn key_matches(stored: &[u8], (node, stamp): (&str, &str)) -> bool {
+/// Whether a line's key is the stored one. Compared in words, inline: a
+/// stamp is some 20 bytes, and this runs for every line.
+fn key_matches(stored: &[u8], (node, stamp): (&[u8], &[u8])) -> bool {
     stored.len() == node.len() + 1 + stamp.len()
-        && stored.starts_with(node.as_bytes())
         && stored[node.len()] == 0
-        && stored.ends_with(stamp.as_bytes())
+        && same_bytes(&stored[..node.len()], node)
+        && same_bytes(&stored[node.len() + 1..], stamp)
+}
+
+/// `a == b` for two slices of equal length, eight bytes at a time.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let (a_words, a_rest) = a.as_chunks::<8>();
+    let (b_words, b_rest) = b.as_chunks::<8>();
+    a_words
+        .iter()
+        .zip(b_words)
+        .all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y))
+        && a_rest.iter().zip(b_rest).all(|(x, y)| x == y)
 }
 
 fn is_eoe(line: &[u8]) -> bool {
@@ -242,6 +269,47 @@ mod tests {
         assert_eq!(out.len(), 3);
         assert_eq!((out[1].offset, out[2].offset), (40, 70));
         assert_eq!(out[2].too_long, Some(5_000_000));
+    }
+
+    #[test]
+    fn keys_include_the_node_and_ignore_bytes_that_are_not_utf8() {
+        assert_eq!(
+            key_of(b"node=a type=X msg=audit(1.2:3): x=y"),
+            Some((&b"a"[..], &b"1.2:3"[..]))
+        );
+        assert_eq!(
+            key_of(b"type=X msg=audit(1.2:3): x=y"),
+            Some((&b""[..], &b"1.2:3"[..]))
+        );
+        assert_eq!(key_of(b"type=UNKNOWN[1] msg=?"), None);
+        // A bad byte in a value does not split the event.
+        let (out, open) = run_bytes(&[
+            b"type=SYSCALL msg=audit(1.0:7): comm=\"a\xffb\"",
+            b"type=CWD msg=audit(1.0:7): cwd=\"/\"",
+        ]);
+        assert!(out.is_empty());
+        assert_eq!(open.unwrap().bytes.split(|b| *b == b'\n').count(), 2);
+    }
+
+    #[test]
+    fn keys_match_only_the_same_node_and_stamp() {
+        let stored = stored_key((b"host", b"1700000000.123:4567"));
+        assert!(key_matches(&stored, (b"host", b"1700000000.123:4567")));
+        assert!(!key_matches(&stored, (b"host", b"1700000000.123:4568")));
+        assert!(!key_matches(&stored, (b"hosu", b"1700000000.123:4567")));
+        assert!(!key_matches(&stored, (b"", b"host\x001700000000.123:4567")));
+        assert!(!key_matches(&stored, (b"host\x001700000000", b"123:4567")));
+    }
+
+    fn run_bytes(lines: &[&[u8]]) -> (Vec<GroupedEntry>, Option<GroupedEntry>) {
+        let mut g = AuditdGrouper::new();
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for line in lines {
+            g.push(offset, line, None, &mut out);
+            offset += line.len() as u64 + 1;
+        }
+        (out, g.take_open())
     }
 
     proptest! {

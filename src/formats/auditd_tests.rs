@@ -202,3 +202,25 @@ fn records_of_one_event_with_another_stamp_still_read_their_own_time() {
         "type=PATH msg=audit(abc:1): name=x"
     );
 }
+
+#[test]
+fn shared_fields_prefer_the_primary_record_then_the_first_other_one() {
+    // `CWD` comes first but the `SYSCALL` record is primary: its `auid`
+    // and `success` win; `addr`/`rport` only exist in later records, and
+    // the first of those is taken.
+    let e = parse(
+        "type=CWD msg=audit(1.0:5): cwd=\"/\" auid=7 success=no\n\
+         type=SYSCALL msg=audit(1.0:5): arch=c000003e syscall=42 success=yes auid=1000 auid=1 uid=0\n\
+         type=SOCKADDR msg=audit(1.0:5): addr=10.0.0.1 rport=22\n\
+         type=SOCKADDR msg=audit(1.0:5): addr=10.0.0.2 rport=23",
+    );
+    assert_eq!(e.actor.id.as_deref(), Some("1000"));
+    assert_eq!(e.outcome, Outcome::Success);
+    let source = e.source.as_ref().unwrap();
+    assert_eq!(source.ip.as_deref(), Some("10.0.0.1"));
+    assert_eq!(source.port, Some(22));
+    // Repeated keys inside one record: the first is kept in `details`.
+    assert_eq!(e.details["syscall"]["auid"], "1000");
+    assert_eq!(e.details["sockaddr"][1]["addr"], "10.0.0.2");
+    assert_eq!(e.details["serial"], 5);
+}
