@@ -161,6 +161,8 @@ enum ParseFormat {
     Cloudtrail,
     Logfmt,
     Raw,
+    /// Each line read by the format it looks like.
+    Auto,
 }
 
 fn main() -> ExitCode {
@@ -366,6 +368,7 @@ fn parse(
         ParseFormat::K8s => FormatConfig::K8s,
         ParseFormat::Cloudtrail => FormatConfig::CloudTrail,
         ParseFormat::Logfmt => FormatConfig::Logfmt,
+        ParseFormat::Auto => FormatConfig::Auto,
         ParseFormat::Json => {
             let mut pairs = Vec::new();
             for item in map {

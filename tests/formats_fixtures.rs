@@ -428,3 +428,48 @@ fn auditd_rhel7_and_enriched_samples_parse_every_record_type() {
     assert_eq!(enriched[1].outcome, Outcome::Success);
     assert_eq!(enriched[3].action, "service.start");
 }
+
+#[test]
+fn auto_reads_every_sample_as_its_own_format_does() {
+    let samples = [
+        (FormatConfig::Syslog, "syslog", "beats_system-auth_test.log"),
+        (FormatConfig::Syslog, "syslog", "dynatrace_RFC5424"),
+        (FormatConfig::Cef, "cef", "tenzir_checkpoint.log"),
+        (FormatConfig::K8s, "k8s", "audit2rbac_demo.log"),
+        (FormatConfig::Auditd, "auditd", "go-libaudit_normal.log"),
+        (
+            FormatConfig::Auditd,
+            "auditd",
+            "go-libaudit_audit-rhel7.log",
+        ),
+        (FormatConfig::Auditd, "auditd", "enriched-node.log"),
+        (
+            FormatConfig::Json { map: Vec::new() },
+            "json",
+            "beats_elasticsearch-test-audit.log",
+        ),
+        (
+            FormatConfig::Json { map: Vec::new() },
+            "json",
+            "beats_kibana-audit-814.log",
+        ),
+    ];
+    for (format, folder, name) in samples {
+        let path = sample(folder, name);
+        let expected = parse_sample(format, &path);
+        assert!(!expected.is_empty(), "{name}");
+        assert_eq!(parse_sample(FormatConfig::Auto, &path), expected, "{name}");
+    }
+    // A CloudTrail `Records` file, one entry of several lines.
+    let path = sample("cloudtrail", "otel-contrib_cloudtrail_log.json");
+    let entry = fs::read(&path).unwrap();
+    let mut expected = Vec::new();
+    let mut auto = Vec::new();
+    Parser::from_config(&FormatConfig::CloudTrail, false)
+        .unwrap()
+        .parse_into(&entry, &ctx_at(&path, 0), &mut expected);
+    Parser::from_config(&FormatConfig::Auto, false)
+        .unwrap()
+        .parse_into(&entry, &ctx_at(&path, 0), &mut auto);
+    assert_eq!(auto, expected);
+}

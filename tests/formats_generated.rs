@@ -240,3 +240,34 @@ fn generated_lines_of_every_text_format_normalize() {
         assert_eq!(e.outcome, ok);
     }
 }
+
+/// A generator of one entry, `(seed, seq) → line`.
+type LineMaker = fn(u64, u64) -> String;
+
+#[test]
+fn auto_reads_generated_lines_of_every_format_as_that_format_does() {
+    let auto = parser(FormatConfig::Auto);
+    let cases: [(FormatConfig, LineMaker); 8] = [
+        (FormatConfig::Json { map: Vec::new() }, gen_audit::json_line),
+        (FormatConfig::Auditd, gen_audit::auditd_lines),
+        (FormatConfig::Syslog, gen_audit::syslog5424_line),
+        (FormatConfig::Syslog, gen_audit::syslog3164_line),
+        (FormatConfig::Cef, gen_audit::cef_line),
+        (FormatConfig::CloudTrail, gen_audit::cloudtrail_line),
+        (FormatConfig::K8s, gen_audit::k8s_line),
+        (FormatConfig::Logfmt, gen_audit::logfmt_line),
+    ];
+    for (format, line) in cases {
+        let named = parser(format);
+        for seq in 0..500 {
+            let entry = line(9, seq);
+            let expected = named.parse(entry.as_bytes(), &ctx(seq));
+            assert_eq!(
+                auto.parse(entry.as_bytes(), &ctx(seq)),
+                expected,
+                "{}: {entry}",
+                named.name()
+            );
+        }
+    }
+}

@@ -381,6 +381,7 @@ fn every_contract_format_is_accepted_and_unknown_ones_are_refused() {
         "cloudtrail",
         "logfmt",
         "raw",
+        "auto",
     ] {
         let config = load_text(&text.replace("auditd", name)).unwrap();
         #[allow(irrefutable_let_patterns)] // more source kinds are coming
@@ -393,7 +394,7 @@ fn every_contract_format_is_accepted_and_unknown_ones_are_refused() {
     let text = text.replace("auditd", "jsno");
     assert_eq!(
         problem(&text),
-        "auditship.toml:4:10: unknown format \"jsno\" (supported: json, auditd, syslog, cef, k8s, cloudtrail, logfmt, raw) (did you mean \"json\"?)"
+        "auditship.toml:4:10: unknown format \"jsno\" (supported: json, auditd, syslog, cef, k8s, cloudtrail, logfmt, raw, auto) (did you mean \"json\"?)"
     );
 }
 
@@ -598,7 +599,7 @@ inputs = ["nope"]
     assert_eq!(
         problems(text),
         [
-            "auditship.toml:5:10: unknown format \"ceff\" (supported: json, auditd, syslog, cef, k8s, cloudtrail, logfmt, raw) (did you mean \"cef\"?)",
+            "auditship.toml:5:10: unknown format \"ceff\" (supported: json, auditd, syslog, cef, k8s, cloudtrail, logfmt, raw, auto) (did you mean \"cef\"?)",
             "auditship.toml:7:1: missing required key \"path\" in [sources.b]",
             "auditship.toml:13:15: invalid \"compression\" in [sinks.out]: \"zip\" is not one of: none, gzip (did you mean \"gzip\"?)",
             "auditship.toml:14:11: unknown input \"nope\" in [sinks.out]: no source has this id",

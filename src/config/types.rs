@@ -162,6 +162,8 @@ pub enum FormatConfig {
     CloudTrail,
     /// Linux audit records; the records of one event are grouped first.
     Auditd,
+    /// Each entry read by the format it looks like (`formats/auto.rs`).
+    Auto,
 }
 
 impl FormatConfig {
@@ -175,6 +177,7 @@ impl FormatConfig {
             FormatConfig::K8s => "k8s",
             FormatConfig::CloudTrail => "cloudtrail",
             FormatConfig::Auditd => "auditd",
+            FormatConfig::Auto => "auto",
         }
     }
 }

@@ -99,6 +99,7 @@ pub(super) const FORMATS_AVAILABLE: &[&str] = &[
     "cloudtrail",
     "logfmt",
     "raw",
+    "auto",
 ];
 const FORMATS_LATER: &[&str] = &[];
 
@@ -751,6 +752,7 @@ impl Validator {
                 "k8s" => FormatConfig::K8s,
                 "cloudtrail" => FormatConfig::CloudTrail,
                 "logfmt" => FormatConfig::Logfmt,
+                "auto" => FormatConfig::Auto,
                 _ => FormatConfig::Raw,
             });
         }

@@ -64,6 +64,11 @@ pub struct AuditdGrouper {
 /// split its event; the parser reads the whole entry, replacing such
 /// bytes and flagging the event.
 fn key_of(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    // Only a record can belong to an event (`format = "auto"` sends every
+    // line here; a JSON line quoting `msg=audit(…)` is not one).
+    if !(line.starts_with(b"type=") || line.starts_with(b"node=")) {
+        return None;
+    }
     let node =
         line.strip_prefix(b"node=")
             .map_or(&[][..], |rest| match memchr::memchr(b' ', rest) {
@@ -282,6 +287,7 @@ mod tests {
             Some((&b""[..], &b"1.2:3"[..]))
         );
         assert_eq!(key_of(b"type=UNKNOWN[1] msg=?"), None);
+        assert_eq!(key_of(br#"{"m":"type=X msg=audit(1.2:3): x"}"#), None);
         // A bad byte in a value does not split the event.
         let (out, open) = run_bytes(&[
             b"type=SYSCALL msg=audit(1.0:7): comm=\"a\xffb\"",

@@ -45,6 +45,7 @@ mod auditd;
 mod auditd_actions;
 mod auditd_group;
 mod auditd_record;
+mod auto;
 mod cef;
 mod cef_extension;
 mod cef_values;
@@ -83,6 +84,7 @@ use crate::event::{AuditEvent, Origin, OriginKind};
 
 pub use auditd::AuditdParser;
 pub use auditd_group::{AuditdGrouper, GroupedEntry};
+pub use auto::{detect_format, AutoParser, DetectedFormat};
 pub use cef::CefParser;
 pub use cloudtrail::CloudTrailParser;
 pub use event_id::derived_event_id;
@@ -137,6 +139,7 @@ pub enum Parser {
     K8s(K8sParser),
     CloudTrail(CloudTrailParser),
     Auditd(AuditdParser),
+    Auto(AutoParser),
 }
 
 /// A format configuration that cannot be built.
@@ -171,6 +174,7 @@ impl Parser {
             FormatConfig::K8s => Parser::K8s(K8sParser::new(keep_raw)),
             FormatConfig::CloudTrail => Parser::CloudTrail(CloudTrailParser::new(keep_raw)),
             FormatConfig::Auditd => Parser::Auditd(AuditdParser::new(keep_raw)),
+            FormatConfig::Auto => Parser::Auto(AutoParser::new(keep_raw)),
         })
     }
 
@@ -185,13 +189,15 @@ impl Parser {
             Parser::K8s(_) => k8s::PARSER_NAME,
             Parser::CloudTrail(_) => cloudtrail::PARSER_NAME,
             Parser::Auditd(_) => auditd::PARSER_NAME,
+            Parser::Auto(_) => auto::PARSER_NAME,
         }
     }
 
     /// Whether entries must first be joined by an [`AuditdGrouper`]: the
-    /// records of one auditd event arrive as several lines.
+    /// records of one auditd event arrive as several lines (with `auto`,
+    /// lines that are no auditd record pass the grouper alone).
     pub fn groups_lines(&self) -> bool {
-        matches!(self, Parser::Auditd(_))
+        matches!(self, Parser::Auditd(_) | Parser::Auto(_))
     }
 
     /// Reads one entry into one event. Never panics, never fails:
@@ -209,6 +215,7 @@ impl Parser {
             Parser::K8s(p) => p.parse(entry, ctx),
             Parser::CloudTrail(p) => p.parse_one(entry, ctx),
             Parser::Auditd(p) => p.parse(entry, ctx),
+            Parser::Auto(p) => p.parse(entry, ctx),
         }
     }
 
@@ -218,6 +225,7 @@ impl Parser {
     pub fn parse_into(&self, entry: &[u8], ctx: &EntryContext<'_>, out: &mut Vec<AuditEvent>) {
         match self {
             Parser::CloudTrail(p) => p.parse_into(entry, ctx, out),
+            Parser::Auto(p) => p.parse_into(entry, ctx, out),
             other => out.push(other.parse(entry, ctx)),
         }
     }
