@@ -155,7 +155,7 @@ fn format_config(format: &str) -> FormatConfig {
         "auditd" | "auditd-parse" => FormatConfig::Auditd,
         "syslog5424" | "syslog3164" => FormatConfig::Syslog,
         "cef" => FormatConfig::Cef,
-        "k8s" => FormatConfig::K8s,
+        "k8s" => FormatConfig::k8s(),
         "cloudtrail" => FormatConfig::CloudTrail,
         "logfmt" => FormatConfig::Logfmt,
         other => unreachable!("format {other} is checked in parse_args"),

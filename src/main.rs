@@ -365,7 +365,7 @@ fn parse(
         ParseFormat::Auditd => FormatConfig::Auditd,
         ParseFormat::Syslog => FormatConfig::Syslog,
         ParseFormat::Cef => FormatConfig::Cef,
-        ParseFormat::K8s => FormatConfig::K8s,
+        ParseFormat::K8s => FormatConfig::k8s(),
         ParseFormat::Cloudtrail => FormatConfig::CloudTrail,
         ParseFormat::Logfmt => FormatConfig::Logfmt,
         ParseFormat::Auto => FormatConfig::Auto,

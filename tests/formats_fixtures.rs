@@ -285,7 +285,7 @@ fn cef_checkpoint_sample_parses_every_record() {
 
 #[test]
 fn k8s_audit2rbac_sample_parses_impersonation_and_forbidden_requests() {
-    let events = parse_sample(FormatConfig::K8s, &sample("k8s", "audit2rbac_demo.log"));
+    let events = parse_sample(FormatConfig::k8s(), &sample("k8s", "audit2rbac_demo.log"));
     assert_eq!(events.len(), 37);
     assert_clean(&events, "audit2rbac");
     assert!(events.iter().all(|e| !e.time_inferred));
@@ -435,7 +435,7 @@ fn auto_reads_every_sample_as_its_own_format_does() {
         (FormatConfig::Syslog, "syslog", "beats_system-auth_test.log"),
         (FormatConfig::Syslog, "syslog", "dynatrace_RFC5424"),
         (FormatConfig::Cef, "cef", "tenzir_checkpoint.log"),
-        (FormatConfig::K8s, "k8s", "audit2rbac_demo.log"),
+        (FormatConfig::k8s(), "k8s", "audit2rbac_demo.log"),
         (FormatConfig::Auditd, "auditd", "go-libaudit_normal.log"),
         (
             FormatConfig::Auditd,

@@ -213,7 +213,7 @@ fn generated_lines_of_every_text_format_normalize() {
             "AccessDenied is an authorization refusal"
         );
 
-        let e = check_common(FormatConfig::K8s, 5, seq, &gen_audit::k8s_line(5, seq));
+        let e = check_common(FormatConfig::k8s(), 5, seq, &gen_audit::k8s_line(5, seq));
         assert_eq!(e.id, format!("{}-{seq}", &g.id[..23]));
         assert_eq!(e.actor.kind, ActorType::ServiceAccount);
         let k8s_outcome = match g.status {
@@ -254,7 +254,7 @@ fn auto_reads_generated_lines_of_every_format_as_that_format_does() {
         (FormatConfig::Syslog, gen_audit::syslog3164_line),
         (FormatConfig::Cef, gen_audit::cef_line),
         (FormatConfig::CloudTrail, gen_audit::cloudtrail_line),
-        (FormatConfig::K8s, gen_audit::k8s_line),
+        (FormatConfig::k8s(), gen_audit::k8s_line),
         (FormatConfig::Logfmt, gen_audit::logfmt_line),
     ];
     for (format, line) in cases {

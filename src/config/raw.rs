@@ -131,6 +131,9 @@ pub(crate) struct RawFileSource {
     /// comes from, as `"schema.field" = "dotted.source.path"`, e.g.
     /// `"actor.id" = "userId"`. Overrides the built-in defaults field by field.
     pub map: Option<Located<RawFieldMap>>,
+    /// Only with `format = "k8s"`: the request stages that become events.
+    /// Default `["ResponseComplete", "Panic"]`.
+    pub k8s_stages: Option<Located<Vec<Located<String>>>>,
 }
 
 /// `[sources.ID.map]`: (schema field, source path) pairs in file order.

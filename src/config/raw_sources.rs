@@ -46,6 +46,8 @@ pub(crate) struct RawUnixSource {
     pub idle_timeout: Option<Located<NumberOrText>>,
     /// `[sources.ID.map]`, only with `format = "json"`: see the `file` source.
     pub map: Option<Located<RawFieldMap>>,
+    /// Only with `format = "k8s"`: see the `file` source.
+    pub k8s_stages: Option<Located<Vec<Located<String>>>>,
 }
 
 /// `[sources.ID]` with `type = "syslog"`: RFC 6587 over TCP, RFC 5425 over
@@ -78,6 +80,8 @@ pub(crate) struct RawSyslogSource {
     pub idle_timeout: Option<Located<NumberOrText>>,
     /// `[sources.ID.map]`, only with `format = "json"`: see the `file` source.
     pub map: Option<Located<RawFieldMap>>,
+    /// Only with `format = "k8s"`: see the `file` source.
+    pub k8s_stages: Option<Located<Vec<Located<String>>>>,
 }
 
 /// `[sources.ID]` with `type = "http"`: `POST /v1/events`.
@@ -111,6 +115,8 @@ pub(crate) struct RawHttpSource {
     pub idle_timeout: Option<Located<NumberOrText>>,
     /// `[sources.ID.map]`, only with `format = "json"`: see the `file` source.
     pub map: Option<Located<RawFieldMap>>,
+    /// Only with `format = "k8s"`: see the `file` source.
+    pub k8s_stages: Option<Located<Vec<Located<String>>>>,
 }
 
 /// The keys every socket source has, borrowed from its raw struct.
@@ -121,6 +127,7 @@ pub(crate) struct RawSocketCommon<'a> {
     pub max_connections: &'a Option<Located<i64>>,
     pub idle_timeout: &'a Option<Located<NumberOrText>>,
     pub map: &'a Option<Located<RawFieldMap>>,
+    pub k8s_stages: &'a Option<Located<Vec<Located<String>>>>,
 }
 
 macro_rules! common_of {
@@ -134,6 +141,7 @@ macro_rules! common_of {
                     max_connections: &self.max_connections,
                     idle_timeout: &self.idle_timeout,
                     map: &self.map,
+                    k8s_stages: &self.k8s_stages,
                 }
             }
         }

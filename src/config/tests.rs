@@ -399,6 +399,47 @@ fn every_contract_format_is_accepted_and_unknown_ones_are_refused() {
 }
 
 #[test]
+fn k8s_stages_are_checked_and_default_to_the_final_ones() {
+    let file_format = |config: &Config| {
+        #[allow(irrefutable_let_patterns)] // more source kinds are coming
+        let SourceKind::File(file) = &config.sources[0].kind
+        else {
+            panic!("a file source");
+        };
+        file.format.clone()
+    };
+    let base = "[sources.kube]\ntype = \"file\"\ninclude = [\"a\"]\nformat = \"k8s\"\n";
+    let sink = "[sinks.out]\ntype = \"console\"\n";
+    let config = load_text(&format!("{base}{sink}")).unwrap();
+    assert_eq!(
+        file_format(&config),
+        FormatConfig::K8s {
+            stages: vec!["ResponseComplete".into(), "Panic".into()]
+        }
+    );
+    let config = load_text(&format!("{base}k8s_stages = [\"RequestReceived\"]\n{sink}")).unwrap();
+    assert_eq!(
+        file_format(&config),
+        FormatConfig::K8s {
+            stages: vec!["RequestReceived".into()]
+        }
+    );
+    assert_eq!(
+        problem(&format!("{base}k8s_stages = [\"ResponseCompleted\"]\n{sink}")),
+        "auditship.toml:5:15: invalid \"k8s_stages\" in [sources.kube]: unknown stage \"ResponseCompleted\": one of RequestReceived, ResponseStarted, ResponseComplete, Panic (did you mean \"ResponseComplete\"?)"
+    );
+    assert_eq!(
+        problem(&format!("{base}k8s_stages = []\n{sink}")),
+        "auditship.toml:5:14: invalid \"k8s_stages\" in [sources.kube]: must name at least one stage of RequestReceived, ResponseStarted, ResponseComplete, Panic"
+    );
+    let json = base.replace("\"k8s\"", "\"json\"");
+    assert_eq!(
+        problem(&format!("{json}k8s_stages = [\"Panic\"]\n{sink}")),
+        "auditship.toml:5:14: invalid \"k8s_stages\" in [sources.kube]: applies to format = \"k8s\" only (this source reads json); remove it"
+    );
+}
+
+#[test]
 fn unknown_inputs_are_reported_at_their_entry() {
     let text = "[sources.app]\ntype = \"file\"\ninclude = [\"a\"]\n[sinks.out]\ntype = \"console\"\ninputs = [\"app\", \"ap\"]\n";
     assert_eq!(

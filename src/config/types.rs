@@ -156,8 +156,9 @@ pub enum FormatConfig {
     Syslog,
     /// ArcSight Common Event Format, bare or after a syslog header.
     Cef,
-    /// Kubernetes API server audit events (`audit.k8s.io/v1` `Event`).
-    K8s,
+    /// Kubernetes API server audit events (`audit.k8s.io/v1` `Event` or
+    /// `EventList`); `stages` are the request stages that become events.
+    K8s { stages: Vec<String> },
     /// AWS CloudTrail records, one per line or a `{"Records": […]}` file.
     CloudTrail,
     /// Linux audit records; the records of one event are grouped first.
@@ -167,6 +168,15 @@ pub enum FormatConfig {
 }
 
 impl FormatConfig {
+    /// The `k8s` format with its default stages.
+    pub fn k8s() -> FormatConfig {
+        FormatConfig::K8s {
+            stages: crate::formats::DEFAULT_K8S_STAGES
+                .map(str::to_string)
+                .to_vec(),
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             FormatConfig::Json { .. } => "json",
@@ -174,7 +184,7 @@ impl FormatConfig {
             FormatConfig::Logfmt => "logfmt",
             FormatConfig::Syslog => "syslog",
             FormatConfig::Cef => "cef",
-            FormatConfig::K8s => "k8s",
+            FormatConfig::K8s { .. } => "k8s",
             FormatConfig::CloudTrail => "cloudtrail",
             FormatConfig::Auditd => "auditd",
             FormatConfig::Auto => "auto",

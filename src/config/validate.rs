@@ -636,7 +636,7 @@ impl Validator {
         }
         let include = self.patterns(table, "include", &raw.include.value);
         let exclude = self.patterns(table, "exclude", raw.exclude.as_deref().unwrap_or(&[]));
-        let format = self.format(id, table, &raw.format, &raw.map, "json");
+        let format = self.format(id, table, &raw.format, &raw.map, &raw.k8s_stages, "json");
         let start_at = self.choice(
             table,
             "start_at",
@@ -704,16 +704,76 @@ impl Validator {
         patterns.iter().map(|p| p.value.clone()).collect()
     }
 
+    /// `k8s_stages`: only with `format = "k8s"`, each a stage the API
+    /// server logs; the default when absent. `None` after an error.
+    fn k8s_stages(
+        &mut self,
+        table: &[String],
+        format: &str,
+        raw: &Option<Located<Vec<Located<String>>>>,
+    ) -> Option<Vec<String>> {
+        let default = || {
+            crate::formats::DEFAULT_K8S_STAGES
+                .map(str::to_string)
+                .to_vec()
+        };
+        let Some(raw) = raw else {
+            return Some(default());
+        };
+        let known = crate::formats::K8S_STAGES;
+        if format != "k8s" {
+            self.invalid(
+                raw.at(),
+                table,
+                "k8s_stages",
+                format!("applies to format = \"k8s\" only (this source reads {format}); remove it"),
+            );
+            return None;
+        }
+        if raw.value.is_empty() {
+            self.invalid(
+                raw.at(),
+                table,
+                "k8s_stages",
+                format!("must name at least one stage of {}", known.join(", ")),
+            );
+            return None;
+        }
+        let mut stages = Vec::with_capacity(raw.value.len());
+        for stage in &raw.value {
+            if known.contains(&stage.value.as_str()) {
+                stages.push(stage.value.clone());
+                continue;
+            }
+            let hint = closest(&stage.value, known)
+                .map_or(String::new(), |s| format!(" (did you mean \"{s}\"?)"));
+            self.invalid(
+                stage.at(),
+                table,
+                "k8s_stages",
+                format!(
+                    "unknown stage \"{}\": one of {}{hint}",
+                    stage.value,
+                    known.join(", ")
+                ),
+            );
+            return None;
+        }
+        Some(stages)
+    }
+
     fn format(
         &mut self,
         id: &str,
         table: &[String],
         format: &Option<Located<String>>,
         field_map: &Option<Located<RawFieldMap>>,
+        k8s_stages: &Option<Located<Vec<Located<String>>>>,
         default: &str,
     ) -> Option<FormatConfig> {
         let name = format.as_ref().map_or(default, |f| f.value.as_str());
         let at = format.as_ref().map_or(0, |f| f.at());
+        let stages = self.k8s_stages(table, name, k8s_stages)?;
         if FORMATS_LATER.contains(&name) {
             self.push(
                 at,
@@ -749,7 +809,7 @@ impl Validator {
                 "auditd" => FormatConfig::Auditd,
                 "syslog" => FormatConfig::Syslog,
                 "cef" => FormatConfig::Cef,
-                "k8s" => FormatConfig::K8s,
+                "k8s" => FormatConfig::K8s { stages },
                 "cloudtrail" => FormatConfig::CloudTrail,
                 "logfmt" => FormatConfig::Logfmt,
                 "auto" => FormatConfig::Auto,

@@ -3,7 +3,8 @@
 //! device and BSD syslog from another, a directory of mixed logs).
 //!
 //! Told apart by the entry's first bytes and a few markers, in this order:
-//! - `{` (after a BOM and blanks): JSON — `k8s` when it holds both
+//! - `{` (after a BOM and blanks): JSON — `k8s` (its default stages,
+//!   `EventList`s split) when it holds both
 //!   `audit.k8s.io/` and `"auditID"`, `cloudtrail` when it holds both
 //!   `"eventVersion"` and `"eventSource"` or its first key is `"Records"`,
 //!   else the app `json` format with its default field table;
@@ -29,6 +30,11 @@ use super::{
 use crate::event::AuditEvent;
 
 pub(crate) const PARSER_NAME: &str = "auto";
+
+/// The k8s stages `auto` keeps: the `k8s` format's default.
+fn default_k8s_stages() -> Vec<String> {
+    super::DEFAULT_K8S_STAGES.map(str::to_string).to_vec()
+}
 
 /// The format an entry looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +67,7 @@ impl AutoParser {
     pub fn new(keep_raw: bool) -> AutoParser {
         AutoParser {
             json: JsonParser::new(&[], keep_raw).expect("an empty field map is always valid"),
-            k8s: K8sParser::new(keep_raw),
+            k8s: K8sParser::new(keep_raw, &default_k8s_stages()),
             cloudtrail: CloudTrailParser::new(keep_raw),
             auditd: AuditdParser::new(keep_raw),
             cef: CefParser::new(keep_raw),
@@ -90,6 +96,7 @@ impl AutoParser {
     pub fn parse_into(&self, entry: &[u8], ctx: &EntryContext<'_>, out: &mut Vec<AuditEvent>) {
         match detect_format(entry, ctx) {
             DetectedFormat::CloudTrail => self.cloudtrail.parse_into(entry, ctx, out),
+            DetectedFormat::K8s => self.k8s.parse_into(entry, ctx, out),
             _ => out.push(self.parse(entry, ctx)),
         }
     }

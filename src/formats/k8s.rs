@@ -6,10 +6,11 @@
 //! Mapping:
 //! - `id` ← `auditID`. The API server writes one line per *stage* of a
 //!   request with the same `auditID`; so ids stay unique, stages other than
-//!   `ResponseComplete` and `Panic` get `auditID:Stage`. Every stage is
-//!   kept (a parser never drops): keep only the final stages with the
-//!   audit policy's `omitStages: ["RequestReceived"]` or a routing rule on
-//!   `details.stage`.
+//!   `ResponseComplete` and `Panic` get `auditID:Stage`. Only the stages
+//!   in the source's `k8s_stages` become events (default `ResponseComplete`
+//!   and `Panic`, [`DEFAULT_K8S_STAGES`]); the lines of other stages are
+//!   read and left out. An `EventList` (the webhook backend's body) gives
+//!   one event per item.
 //! - `time` ← `requestReceivedTimestamp` (when the request arrived), else
 //!   `stageTimestamp`, else legacy `timestamp`, else
 //!   `metadata.creationTimestamp`.
@@ -36,6 +37,7 @@
 use serde_json::{Map, Value};
 
 use super::entry_text::{finish_text_event, read_json_object};
+use super::event_id::derived_event_id;
 use super::k8s_top::{read_top_level, TopLevel};
 use super::outcome::outcome_from_http_status;
 use super::quarantine::quarantine_event;
@@ -46,17 +48,102 @@ use crate::event::{ActorType, AuditEvent, IdRef, Outcome, Severity, StatusDetail
 
 pub(crate) const PARSER_NAME: &str = "k8s";
 
+/// The stages of a request the API server can log (`audit.k8s.io/v1`).
+pub const K8S_STAGES: [&str; 4] = [
+    "RequestReceived",
+    "ResponseStarted",
+    "ResponseComplete",
+    "Panic",
+];
+
+/// The stages that become events unless the source's `k8s_stages` says
+/// otherwise: the final ones, which carry the response and its outcome
+/// (the earlier ones repeat the request without it).
+pub const DEFAULT_K8S_STAGES: [&str; 2] = ["ResponseComplete", "Panic"];
+
 /// Reads Kubernetes audit events. Built once per source.
 #[derive(Debug, Clone)]
 pub struct K8sParser {
     keep_raw: bool,
+    /// Stages read into events by [`K8sParser::parse_into`]; an event
+    /// without a `stage` is always read.
+    stages: Vec<String>,
 }
 
 impl K8sParser {
-    pub fn new(keep_raw: bool) -> K8sParser {
-        K8sParser { keep_raw }
+    pub fn new(keep_raw: bool, stages: &[String]) -> K8sParser {
+        K8sParser {
+            keep_raw,
+            stages: stages.to_vec(),
+        }
     }
 
+    /// Reads one entry: an `Event`, or an `EventList` (what the webhook
+    /// backend posts) as one event per item. Events of a stage the source
+    /// does not keep are left out: such an entry may give no event.
+    pub fn parse_into(&self, entry: &[u8], ctx: &EntryContext<'_>, out: &mut Vec<AuditEvent>) {
+        let body = entry.strip_prefix(b"\xef\xbb\xbf").unwrap_or(entry);
+        let fast = std::str::from_utf8(body).ok().and_then(read_top_level);
+        let (mut top, lossy) = match fast {
+            Some(top) => (top, false),
+            None => match read_json_object(entry) {
+                Ok((object, lossy)) => (TopLevel::from_map(object), lossy),
+                Err(reason) => return out.push(quarantine_event(entry, &reason, PARSER_NAME, ctx)),
+            },
+        };
+        let is_list = top.rest.get("kind").and_then(Value::as_str) == Some("EventList");
+        let items = match top.rest.remove("items") {
+            Some(Value::Array(items)) if is_list => items,
+            other => {
+                if let Some(other) = other {
+                    top.rest.insert("items".into(), other);
+                }
+                return self.push_kept(top, None, entry, ctx, lossy, out);
+            }
+        };
+        let several = items.len() > 1;
+        for (index, item) in items.into_iter().enumerate() {
+            let index = several.then_some(index);
+            match item {
+                Value::Object(item) => {
+                    self.push_kept(TopLevel::from_map(item), index, entry, ctx, lossy, out)
+                }
+                other => out.push(quarantine_event(
+                    other.to_string().as_bytes(),
+                    "EventList item is not an object",
+                    PARSER_NAME,
+                    ctx,
+                )),
+            }
+        }
+    }
+
+    /// Reads one `Event` into `out` when its stage is kept; `index` is its
+    /// place in an `EventList` (its id, when it has no `auditID`).
+    fn push_kept(
+        &self,
+        top: TopLevel,
+        index: Option<usize>,
+        entry: &[u8],
+        ctx: &EntryContext<'_>,
+        lossy: bool,
+        out: &mut Vec<AuditEvent>,
+    ) {
+        let stage = top.rest.get("stage").and_then(Value::as_str);
+        if stage.is_some_and(|stage| !self.stages.iter().any(|kept| kept == stage)) {
+            return;
+        }
+        let mut event = ctx.new_event(PARSER_NAME);
+        fill_event(&mut event, top);
+        if let (true, Some(index)) = (event.id.is_empty(), index) {
+            let key = format!("{}#{index}", ctx.position_key);
+            event.id = derived_event_id(&key, ctx.offset, entry);
+        }
+        out.push(finish_text_event(event, entry, ctx, self.keep_raw, lossy));
+    }
+
+    /// Reads one entry into one event, whatever its stage (`parse --format
+    /// k8s` on a single line, and the `auto` format's one-event reading).
     pub fn parse(&self, entry: &[u8], ctx: &EntryContext<'_>) -> AuditEvent {
         // Valid UTF-8 JSON objects (nearly all) in one pass; anything else
         // through the general reader, which names the error.

@@ -18,8 +18,20 @@ fn ctx() -> EntryContext<'static> {
     }
 }
 
+fn default_stages() -> Vec<String> {
+    DEFAULT_K8S_STAGES.map(str::to_string).to_vec()
+}
+
+/// What a source reads from `entry`: kept stages, `EventList` items.
+fn read(entry: &str, stages: &[&str]) -> Vec<AuditEvent> {
+    let stages: Vec<String> = stages.iter().map(|s| s.to_string()).collect();
+    let mut out = Vec::new();
+    K8sParser::new(false, &stages).parse_into(entry.as_bytes(), &ctx(), &mut out);
+    out
+}
+
 fn parse(line: &str) -> AuditEvent {
-    K8sParser::new(false).parse(line.as_bytes(), &ctx())
+    K8sParser::new(false, &default_stages()).parse(line.as_bytes(), &ctx())
 }
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -129,7 +141,7 @@ fn non_objects_are_quarantined() {
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-        let e = K8sParser::new(true).parse(&bytes, &ctx());
+        let e = K8sParser::new(true, &default_stages()).parse(&bytes, &ctx());
         prop_assert!(!e.id.is_empty() && !e.action.is_empty());
     }
 
@@ -142,14 +154,14 @@ proptest! {
     ) {
         let line = json!({"auditID": "x", "stage": stage, "user": {"username": user},
             "sourceIPs": ips, "responseStatus": {"code": code}, "objectRef": {"resource": 5}}).to_string();
-        let e = K8sParser::new(false).parse(line.as_bytes(), &ctx());
+        let e = K8sParser::new(false, &default_stages()).parse(line.as_bytes(), &ctx());
         prop_assert!(!e.action.is_empty());
     }
 }
 
 #[test]
 fn invalid_utf8_is_read_and_flagged() {
-    let e = K8sParser::new(false).parse(
+    let e = K8sParser::new(false, &default_stages()).parse(
         b"{\"auditID\":\"x\",\"verb\":\"get\",\"user\":{\"username\":\"b\xffob\"}}",
         &ctx(),
     );
@@ -167,4 +179,58 @@ fn unmapped_fields_that_clash_with_details_are_renamed_as_before() {
     assert_eq!(e.details["verb__"], "x");
     assert_eq!(e.details["level"], "Metadata");
     assert_eq!(e.action, "nonresource.unknown");
+}
+
+fn staged(stage: &str, audit_id: &str) -> String {
+    format!(
+        r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"{audit_id}","stage":"{stage}","verb":"get","user":{{"username":"alice"}},"objectRef":{{"resource":"pods"}},"requestReceivedTimestamp":"2026-04-01T00:00:00.000000Z","responseStatus":{{"code":200}}}}"#
+    )
+}
+
+#[test]
+fn only_the_final_stages_become_events_by_default() {
+    for stage in ["RequestReceived", "ResponseStarted"] {
+        assert!(read(&staged(stage, "a"), &DEFAULT_K8S_STAGES).is_empty());
+    }
+    for stage in ["ResponseComplete", "Panic"] {
+        let events = read(&staged(stage, "a"), &DEFAULT_K8S_STAGES);
+        assert_eq!(events.len(), 1, "{stage}");
+    }
+    // Chosen stages only; an event without a stage is always read.
+    let events = read(&staged("RequestReceived", "a"), &["RequestReceived"]);
+    assert_eq!(events[0].id, "a:RequestReceived");
+    assert!(read(&staged("ResponseComplete", "a"), &["RequestReceived"]).is_empty());
+    let no_stage = r#"{"kind":"Event","auditID":"b","verb":"get","user":{"username":"bob"}}"#;
+    assert_eq!(read(no_stage, &["Panic"]).len(), 1);
+}
+
+#[test]
+fn an_event_list_gives_one_event_per_kept_item() {
+    let list = format!(
+        r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{{}},"items":[{},{},{},{}]}}"#,
+        staged("RequestReceived", "one"),
+        staged("ResponseComplete", "one"),
+        staged("ResponseComplete", "two"),
+        r#"{"kind":"Event","stage":"ResponseComplete","verb":"get","user":{"username":"carol"}}"#,
+    );
+    let events = read(&list, &DEFAULT_K8S_STAGES);
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(&ids[..2], ["one", "two"]);
+    assert_eq!(events.len(), 3);
+    // No auditID: an id from the entry's place and the item's index, not
+    // the one every item of the list would otherwise share.
+    assert_eq!(events[2].id.len(), 32);
+    assert_eq!(events[2].actor.id.as_deref(), Some("carol"));
+    assert!(events.iter().all(|e| e.parse_error.is_none()));
+    // Items that are not objects are quarantined, not dropped.
+    let bad = read(r#"{"kind":"EventList","items":[1]}"#, &DEFAULT_K8S_STAGES);
+    assert_eq!(bad.len(), 1);
+    assert!(bad[0].is_quarantined());
+    // `items` outside an EventList is just a member of the event.
+    let event = read(
+        r#"{"kind":"Event","auditID":"c","items":[1],"user":{"username":"d"}}"#,
+        &DEFAULT_K8S_STAGES,
+    );
+    assert_eq!(event.len(), 1);
+    assert_eq!(event[0].details["items"], json!([1]));
 }

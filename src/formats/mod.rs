@@ -90,7 +90,7 @@ pub use cloudtrail::CloudTrailParser;
 pub use event_id::derived_event_id;
 pub use field_lookup::{keys_match, SourcePath};
 pub use json::{JsonParser, SchemaField};
-pub use k8s::K8sParser;
+pub use k8s::{K8sParser, DEFAULT_K8S_STAGES, K8S_STAGES};
 pub use logfmt::LogfmtParser;
 pub use outcome::{outcome_from_http_status, outcome_from_value, outcome_from_word};
 pub use quarantine::{line_too_long_event, quarantine_event, RAW_PREFIX_LIMIT};
@@ -171,7 +171,7 @@ impl Parser {
             FormatConfig::Logfmt => Parser::Logfmt(LogfmtParser::new(keep_raw)),
             FormatConfig::Syslog => Parser::Syslog(SyslogParser::new(keep_raw)),
             FormatConfig::Cef => Parser::Cef(CefParser::new(keep_raw)),
-            FormatConfig::K8s => Parser::K8s(K8sParser::new(keep_raw)),
+            FormatConfig::K8s { stages } => Parser::K8s(K8sParser::new(keep_raw, stages)),
             FormatConfig::CloudTrail => Parser::CloudTrail(CloudTrailParser::new(keep_raw)),
             FormatConfig::Auditd => Parser::Auditd(AuditdParser::new(keep_raw)),
             FormatConfig::Auto => Parser::Auto(AutoParser::new(keep_raw)),
@@ -225,6 +225,7 @@ impl Parser {
     pub fn parse_into(&self, entry: &[u8], ctx: &EntryContext<'_>, out: &mut Vec<AuditEvent>) {
         match self {
             Parser::CloudTrail(p) => p.parse_into(entry, ctx, out),
+            Parser::K8s(p) => p.parse_into(entry, ctx, out),
             Parser::Auto(p) => p.parse_into(entry, ctx, out),
             other => out.push(other.parse(entry, ctx)),
         }

@@ -202,3 +202,56 @@ uri = "http://127.0.0.1:{dead}/"
     assert!(reply.header("retry-after").is_some());
     agent.kill9();
 }
+
+/// One `audit.k8s.io/v1` `Event` of the stage given.
+fn k8s_event(stage: &str, audit_id: &str) -> String {
+    format!(
+        r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"{audit_id}","stage":"{stage}","verb":"create","user":{{"username":"alice"}},"objectRef":{{"resource":"pods","namespace":"default"}},"sourceIPs":["10.0.0.7"],"responseStatus":{{"code":201}},"requestReceivedTimestamp":"2026-04-01T00:00:00.000000Z"}}"#
+    )
+}
+
+#[test]
+fn the_kubernetes_audit_webhook_posts_event_lists_of_which_the_final_stages_are_kept() {
+    let ws = Workspace::new();
+    let (agent, port) = start(&ws, "format = \"k8s\"\n");
+    let auth = format!("Bearer {TOKEN}");
+    let auth = ("Authorization", auth.as_str());
+    // What the API server's webhook backend sends: an EventList with the
+    // stages of several requests.
+    let list = format!(
+        r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{{}},"items":[{},{},{}]}}"#,
+        k8s_event("RequestReceived", "req-1"),
+        k8s_event("ResponseComplete", "req-1"),
+        k8s_event("ResponseComplete", "req-2"),
+    );
+    let reply = post(
+        port,
+        &[auth, ("Content-Type", "application/json")],
+        list.as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    // A list of early stages only gives no event, and is still answered.
+    let early = format!(
+        r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{}]}}"#,
+        k8s_event("RequestReceived", "req-3")
+    );
+    let reply = post(
+        port,
+        &[auth, ("Content-Type", "application/json")],
+        early.as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    wait_events(&ws, 2, &agent);
+    // Time for anything wrongly kept of the second list to arrive.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(agent.stop(), 0);
+    let events: Vec<_> = ws
+        .output_events()
+        .into_iter()
+        .filter(|e| e["origin"]["format"] == "k8s")
+        .collect();
+    let mut ids: Vec<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["req-1", "req-2"], "{events:?}");
+    assert!(events.iter().all(|e| e["action"] == "pods.create"));
+}

@@ -178,7 +178,14 @@ impl Validator {
         default_format: &str,
         datagram: bool,
     ) -> Option<SocketCommon> {
-        let format = self.format(id, table, raw.format, raw.map, default_format);
+        let format = self.format(
+            id,
+            table,
+            raw.format,
+            raw.map,
+            raw.k8s_stages,
+            default_format,
+        );
         let default_frame = if datagram {
             MAX_DATAGRAM_BYTES
         } else {
