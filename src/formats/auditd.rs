@@ -12,7 +12,11 @@
 //! - `action` ← `syscall.<name>` for a `SYSCALL` event (x86_64 names,
 //!   others by number), else the record type's meaning
 //!   (`auditd_actions.rs`: `USER_LOGIN` → `user.login`, `ADD_USER` →
-//!   `user.create`…).
+//!   `user.create`…). A rule `key` that reads as an action (dotted
+//!   lower-case words: `-k user.create`, `-k release.approve`) is the
+//!   action instead — the rule's author named what it catches — and the
+//!   one it replaces is kept in `details.syscall_action`; other keys
+//!   (`identity`, `time-change`) stay in the record's details only.
 //! - `outcome` ← `success=yes|no` (syscalls), `res=success|failed|1|0`.
 //! - `actor` ← `auid` (the login uid, which survives `su`/`sudo`) as id,
 //!   type `user`; when unset (`4294967295`), `acct` names the account a
@@ -38,6 +42,7 @@ use serde_json::{Map, Value};
 use super::auditd_actions::{record_action, syscall_action};
 use super::auditd_record::{parse_record_with, AuditRecord, StampCache};
 use super::entry_text::{finish_text_event, EntryText};
+use super::json_defaults::category_for_action;
 use super::quarantine::quarantine_event;
 use super::schema_fill::{effective_mut, resource_mut, set_source_ip, set_source_port};
 use super::EntryContext;
@@ -159,8 +164,14 @@ impl<'a> SharedFields<'a> {
 }
 
 fn fill_event(event: &mut AuditEvent, records: Vec<AuditRecord>) {
-    let (serial, node) = fill_schema(event, &records);
+    let (serial, node, syscall_action) = fill_schema(event, &records);
     add_record_details(&mut event.details, records);
+    if let Some(syscall_action) = syscall_action {
+        event
+            .details
+            .entry("syscall_action")
+            .or_insert(syscall_action.into());
+    }
     // After the records: a record type that lowercases to `serial` or
     // `node` keeps its place, as it always has.
     if let Some(serial) = serial {
@@ -172,8 +183,12 @@ fn fill_event(event: &mut AuditEvent, records: Vec<AuditRecord>) {
 }
 
 /// Every schema field but `details`; returns the event's serial and node
-/// for `details.serial` and `details.node`.
-fn fill_schema(event: &mut AuditEvent, records: &[AuditRecord]) -> (Option<u64>, Option<String>) {
+/// for `details.serial` and `details.node`, and the action a rule key
+/// replaced, for `details.syscall_action`.
+fn fill_schema(
+    event: &mut AuditEvent,
+    records: &[AuditRecord],
+) -> (Option<u64>, Option<String>, Option<String>) {
     let primary = records
         .iter()
         .find(|r| r.kind == "SYSCALL")
@@ -218,7 +233,27 @@ fn fill_schema(event: &mut AuditEvent, records: &[AuditRecord]) -> (Option<u64>,
     }
     fill_resource(event, records, primary);
     event.message = message(records, primary);
-    (serial, node)
+    // Last: the resource and message above read the record's own action.
+    let mut replaced_action = None;
+    if let Some(key) = primary.get("key").filter(|key| is_action_key(key)) {
+        // The rule's author named what it catches (`-k user.create`).
+        let category = category_for_action(key).unwrap_or(category);
+        replaced_action = Some(std::mem::replace(&mut event.action, key.to_string()));
+        event.category = Some(category.to_string());
+    }
+    (serial, node, replaced_action)
+}
+
+/// Whether an audit rule key reads as an action: dotted lower-case words
+/// (`user.create`, `release.approve`), not a label such as `identity`,
+/// `user_commands` or `time-change`.
+fn is_action_key(key: &str) -> bool {
+    let word = |w: &str| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
+    key.contains('.') && key.split('.').all(word)
 }
 
 fn fill_actor(

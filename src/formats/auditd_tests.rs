@@ -224,3 +224,29 @@ fn shared_fields_prefer_the_primary_record_then_the_first_other_one() {
     assert_eq!(e.details["sockaddr"][1]["addr"], "10.0.0.2");
     assert_eq!(e.details["serial"], 5);
 }
+
+#[test]
+fn a_rule_key_that_reads_as_an_action_is_the_action() {
+    let event = |key: &str| {
+        parse(&format!(
+            "type=SYSCALL msg=audit(1.0:9): arch=c000003e syscall=59 success=yes auid=1000 uid=0 exe=\"/usr/sbin/useradd\" key={key}"
+        ))
+    };
+    let e = event("\"user.create\"");
+    assert_eq!(e.action, "user.create");
+    assert_eq!(e.category.as_deref(), Some("iam"));
+    assert_eq!(e.details["syscall_action"], "syscall.execve");
+    assert_eq!(e.details["syscall"]["key"], "user.create");
+    for label in [
+        "\"identity\"",
+        "\"user_commands\"",
+        "(null)",
+        "\"Time.Change\"",
+        "\"a..b\"",
+    ] {
+        let e = event(label);
+        assert_eq!(e.action, "syscall.execve", "{label}");
+        assert_eq!(e.category.as_deref(), Some("system"), "{label}");
+        assert!(e.details.get("syscall_action").is_none(), "{label}");
+    }
+}
