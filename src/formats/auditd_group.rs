@@ -55,6 +55,8 @@ struct OpenGroup {
 #[derive(Debug, Default)]
 pub struct AuditdGrouper {
     open: Option<OpenGroup>,
+    /// The key buffer of the last closed group, reused for the next one.
+    spare_key: Vec<u8>,
 }
 
 /// The `(node, stamp)` of a record line; `None` for a line that is no
@@ -85,9 +87,9 @@ const STAMP_OPEN: &[u8] = b"msg=audit(";
 static STAMP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memchr::memmem::Finder::new(STAMP_OPEN));
 
-/// The stored form of a key: `node`, NUL, `stamp`.
-fn stored_key((node, stamp): (&[u8], &[u8])) -> Vec<u8> {
-    let mut key = Vec::with_capacity(node.len() + stamp.len() + 1);
+/// The stored form of a key: `node`, NUL, `stamp`, written into `key`.
+fn store_key(mut key: Vec<u8>, (node, stamp): (&[u8], &[u8])) -> Vec<u8> {
+    key.clear();
     key.extend_from_slice(node);
     key.push(0);
     key.extend_from_slice(stamp);
@@ -173,7 +175,7 @@ impl AuditdGrouper {
                 let mut bytes = Vec::with_capacity(line.len().max(GROUP_CAPACITY));
                 bytes.extend_from_slice(line);
                 self.open = Some(OpenGroup {
-                    key: stored_key(key),
+                    key: store_key(std::mem::take(&mut self.spare_key), key),
                     entry: GroupedEntry {
                         offset,
                         bytes,
@@ -190,7 +192,10 @@ impl AuditdGrouper {
 
     /// Closes the open entry (timeout, end of input) and returns it.
     pub fn take_open(&mut self) -> Option<GroupedEntry> {
-        self.open.take().map(|open| open.entry)
+        self.open.take().map(|open| {
+            self.spare_key = open.key;
+            open.entry
+        })
     }
 
     /// Offset of the open entry's first line: nothing from there on may be
@@ -299,7 +304,7 @@ mod tests {
 
     #[test]
     fn keys_match_only_the_same_node_and_stamp() {
-        let stored = stored_key((b"host", b"1700000000.123:4567"));
+        let stored = store_key(Vec::new(), (b"host", b"1700000000.123:4567"));
         assert!(key_matches(&stored, (b"host", b"1700000000.123:4567")));
         assert!(!key_matches(&stored, (b"host", b"1700000000.123:4568")));
         assert!(!key_matches(&stored, (b"hosu", b"1700000000.123:4567")));
