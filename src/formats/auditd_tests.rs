@@ -250,3 +250,20 @@ fn a_rule_key_that_reads_as_an_action_is_the_action() {
         assert!(e.details.get("syscall_action").is_none(), "{label}");
     }
 }
+
+/// Found by fuzzing (`fuzz/`): a 13-digit stamp (auditd stamps are always
+/// seconds) was year 48,903, which the event's line wrote as `+48903-…`,
+/// a time no RFC 3339 reader (the agent's own included) reads back.
+#[test]
+fn a_stamp_beyond_year_9999_is_no_time_and_the_line_reads_back() {
+    let e = parse(
+        "type=ADD_USER msg=audit(1485076992414.488:389): pid=1264 uid=0 auid=4294967295 \
+         ses=4294967295 msg='op=add-user id=1000 exe=\"/usr/sbin/useradd\" res=success'",
+    );
+    assert_eq!(e.time, ctx().ingest_time);
+    assert!(e.time_inferred);
+    let mut line = Vec::new();
+    e.to_json_line(&mut line);
+    let back: AuditEvent = serde_json::from_slice(&line).unwrap();
+    assert_eq!(back, e);
+}

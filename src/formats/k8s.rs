@@ -66,7 +66,8 @@ pub const DEFAULT_K8S_STAGES: [&str; 2] = ["ResponseComplete", "Panic"];
 pub struct K8sParser {
     keep_raw: bool,
     /// Stages read into events by [`K8sParser::parse_into`]; an event
-    /// without a `stage` is always read.
+    /// without a `stage`, or with one not in [`K8S_STAGES`], is always
+    /// read.
     stages: Vec<String>,
 }
 
@@ -129,8 +130,14 @@ impl K8sParser {
         lossy: bool,
         out: &mut Vec<AuditEvent>,
     ) {
+        // Only a known stage the source does not keep is left out: an
+        // event without a stage, or with one this agent does not know, is
+        // read (what it cannot place it does not drop).
         let stage = top.rest.get("stage").and_then(Value::as_str);
-        if stage.is_some_and(|stage| !self.stages.iter().any(|kept| kept == stage)) {
+        let left_out = |stage: &str| {
+            K8S_STAGES.contains(&stage) && !self.stages.iter().any(|kept| kept == stage)
+        };
+        if stage.is_some_and(left_out) {
             return;
         }
         let mut event = ctx.new_event(PARSER_NAME);

@@ -202,6 +202,11 @@ fn only_the_final_stages_become_events_by_default() {
     assert!(read(&staged("ResponseComplete", "a"), &["RequestReceived"]).is_empty());
     let no_stage = r#"{"kind":"Event","auditID":"b","verb":"get","user":{"username":"bob"}}"#;
     assert_eq!(read(no_stage, &["Panic"]).len(), 1);
+    // A stage this agent does not know (a newer API server, a damaged
+    // line) is read, not dropped.
+    assert_eq!(read(&staged("ResponseFinished", "e"), &["Panic"]).len(), 1);
+    let damaged = staged("Resp\u{fffd}nseComplete", "f");
+    assert_eq!(read(&damaged, &DEFAULT_K8S_STAGES).len(), 1);
 }
 
 #[test]

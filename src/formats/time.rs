@@ -18,6 +18,8 @@
 //!   ([`parse_auditd_time`]).
 //!
 //! Invariant: total — any input gives `Some(time)` or `None`, never a panic.
+//! A time is only `Some` in the years RFC 3339 can write, 0000–9999
+//! ([`writable`]).
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use serde_json::{Number, Value};
@@ -145,7 +147,20 @@ fn epoch_from_float(f: f64) -> Option<DateTime<Utc>> {
 fn from_unix_nanos(nanos: i128) -> Option<DateTime<Utc>> {
     let secs = i64::try_from(nanos.div_euclid(1_000_000_000)).ok()?;
     let sub = u32::try_from(nanos.rem_euclid(1_000_000_000)).ok()?;
-    Utc.timestamp_opt(secs, sub).single()
+    writable(Utc.timestamp_opt(secs, sub).single()?)
+}
+
+/// `t` if its year has four digits (0000–9999), as RFC 3339 writes years.
+///
+/// Why: chrono reads times up to year ±262,143 (a 13-digit auditd stamp
+/// in seconds is year 48,903) and writes such years with a sign
+/// (`+48903-06-08T…`), which no RFC 3339 reader takes back — the agent's
+/// own included, so the event's line could not be read by an aggregator
+/// or `auditship verify`. Found by fuzzing (`fuzz/`). Such a stamp is
+/// garbage, not a time: the event keeps its ingest time, as for any
+/// unreadable time.
+fn writable(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (0..=9999).contains(&t.year()).then_some(t)
 }
 
 /// A cursor over ASCII bytes for the hand-written timestamp readers.
@@ -232,7 +247,7 @@ fn parse_rfc3339_like(text: &str) -> Option<DateTime<Utc>> {
     }
     let naive = naive_with_leap_second(date, hour, minute, second, nanos)?;
     let utc = naive.checked_sub_signed(TimeDelta::seconds(i64::from(offset_secs)))?;
-    Some(utc.and_utc())
+    writable(utc.and_utc())
 }
 
 /// Reads fraction digits (at least one), keeping the first nine.
@@ -396,7 +411,7 @@ pub fn parse_auditd_stamp(text: &str) -> Option<(DateTime<Utc>, Option<u64>)> {
     for _ in millis.len()..9 {
         nanos *= 10;
     }
-    Some((Utc.timestamp_opt(secs, nanos).single()?, serial))
+    Some((writable(Utc.timestamp_opt(secs, nanos).single()?)?, serial))
 }
 
 #[cfg(test)]
@@ -519,6 +534,32 @@ mod tests {
         assert_eq!(parse_time_value(&json!(true)), None);
         assert_eq!(parse_epoch_text("1.ééééééééééééééééééé"), None);
         assert_eq!(parse_epoch_text("+5"), None);
+    }
+
+    /// Found by fuzzing: chrono reads these, then writes them as
+    /// `+48903-…`/`-0001-…`, which do not read back as RFC 3339.
+    #[test]
+    fn times_outside_years_0000_to_9999_are_none() {
+        // Seconds since 1970 by magnitude stop at 10^11 (year 5138), but
+        // an auditd stamp is always seconds.
+        assert_eq!(parse_auditd_time("1543076992414.414"), None);
+        assert_eq!(
+            parse_auditd_stamp("msg=audit(1543076992414.414:385):"),
+            None
+        );
+        assert_eq!(parse_epoch_text("-99999999999"), None);
+        assert_eq!(parse_time_value(&json!(-99_999_999_999i64)), None);
+        assert_eq!(parse_time_text("0000-01-01T00:00:00+01:00"), None);
+        assert_eq!(parse_time_text("9999-12-31T23:59:59-01:00"), None);
+        // The edges themselves are times.
+        assert_eq!(
+            parse_time_text("0000-01-01T00:00:00Z"),
+            Some(utc("0000-01-01T00:00:00Z"))
+        );
+        assert_eq!(
+            parse_auditd_time("253402300799.999"),
+            Some(utc("9999-12-31T23:59:59.999Z"))
+        );
     }
 
     #[test]
