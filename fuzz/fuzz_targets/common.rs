@@ -25,7 +25,7 @@
 
 use auditship::config::FormatConfig;
 use auditship::event::{AuditEvent, OriginKind};
-use auditship::formats::{EntryContext, Parser};
+use auditship::formats::{AuditdGrouper, EntryContext, GroupedEntry, Parser};
 use chrono::{TimeZone, Utc};
 
 /// One format's parser twice: `keep_raw` off, as sources are configured
@@ -134,4 +134,22 @@ fn check_event(event: &AuditEvent) {
         String::from_utf8_lossy(&line),
         String::from_utf8_lossy(&again),
     );
+}
+
+/// The entries a file source hands a grouping parser (`auditd`, `auto`):
+/// `text` split into lines (without `\r\n`'s `\r`), joined by an
+/// `AuditdGrouper` where they are the records of one auditd event.
+#[allow(dead_code)] // each target compiles this module; the grouping ones call it
+pub fn grouped_entries(text: &[u8]) -> Vec<GroupedEntry> {
+    let mut grouper = AuditdGrouper::new();
+    let mut entries = Vec::new();
+    let mut offset = 0u64;
+    for line in text.split(|b| *b == b'\n') {
+        let line_offset = offset;
+        offset += line.len() as u64 + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        grouper.push(line_offset, line, None, &mut entries);
+    }
+    entries.extend(grouper.take_open());
+    entries
 }

@@ -79,7 +79,23 @@ impl AutoParser {
 
     /// Reads one entry into one event (see [`super::Parser::parse`]).
     pub fn parse(&self, entry: &[u8], ctx: &EntryContext<'_>) -> AuditEvent {
+        self.parse_as(detect_format(entry, ctx), entry, ctx)
+    }
+
+    /// Reads one entry, appending its events (several for a CloudTrail
+    /// `Records` file or a Kubernetes `EventList`; none for a k8s stage
+    /// the format does not keep).
+    pub fn parse_into(&self, entry: &[u8], ctx: &EntryContext<'_>, out: &mut Vec<AuditEvent>) {
         match detect_format(entry, ctx) {
+            DetectedFormat::CloudTrail => self.cloudtrail.parse_into(entry, ctx, out),
+            DetectedFormat::K8s => self.k8s.parse_into(entry, ctx, out),
+            detected => out.push(self.parse_as(detected, entry, ctx)),
+        }
+    }
+
+    /// Reads one entry with the parser of `format`.
+    fn parse_as(&self, format: DetectedFormat, entry: &[u8], ctx: &EntryContext<'_>) -> AuditEvent {
+        match format {
             DetectedFormat::Json => self.json.parse(entry, ctx),
             DetectedFormat::K8s => self.k8s.parse(entry, ctx),
             DetectedFormat::CloudTrail => self.cloudtrail.parse_one(entry, ctx),
@@ -88,16 +104,6 @@ impl AutoParser {
             DetectedFormat::Syslog => self.syslog.parse(entry, ctx),
             DetectedFormat::Logfmt => self.logfmt.parse(entry, ctx),
             DetectedFormat::Raw => self.raw.parse(entry, ctx),
-        }
-    }
-
-    /// Reads one entry, appending its events (several for a CloudTrail
-    /// `Records` file).
-    pub fn parse_into(&self, entry: &[u8], ctx: &EntryContext<'_>, out: &mut Vec<AuditEvent>) {
-        match detect_format(entry, ctx) {
-            DetectedFormat::CloudTrail => self.cloudtrail.parse_into(entry, ctx, out),
-            DetectedFormat::K8s => self.k8s.parse_into(entry, ctx, out),
-            _ => out.push(self.parse(entry, ctx)),
         }
     }
 }

@@ -34,7 +34,7 @@ use serde_json::{Map, Value};
 use super::cloudtrail_identity::fill_actor;
 use super::cloudtrail_top::{read_entry_top, EntryTop, RecordTop};
 use super::entry_text::{finish_text_event, read_json_object};
-use super::event_id::derived_event_id;
+use super::event_id::derived_item_id;
 use super::quarantine::quarantine_event;
 use super::schema_fill::{insert_detail_owned, resource_mut, set_source_ip, source_mut};
 use super::time::parse_time_value;
@@ -140,13 +140,7 @@ impl CloudTrailParser {
         let mut event = ctx.new_event(PARSER_NAME);
         fill_event(&mut event, record);
         if event.id.is_empty() {
-            event.id = match index {
-                Some(index) => {
-                    let key = format!("{}#{index}", ctx.position_key);
-                    derived_event_id(&key, ctx.offset, entry)
-                }
-                None => derived_event_id(ctx.position_key, ctx.offset, entry),
-            };
+            event.id = derived_item_id(ctx.position_key, ctx.offset, entry, index);
         }
         out.push(finish_text_event(event, entry, ctx, self.keep_raw, lossy));
     }

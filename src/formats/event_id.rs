@@ -39,6 +39,23 @@ pub fn derived_event_id(position_key: &str, offset: Option<u64>, entry: &[u8]) -
     id
 }
 
+/// The id of an entry's event, when the event has none of its own: as
+/// [`derived_event_id`] for an entry holding one event, and with the
+/// event's place (`index`) in the stream key for an entry holding several
+/// (a CloudTrail `Records` file, a Kubernetes `EventList`), so that they
+/// do not share one.
+pub(crate) fn derived_item_id(
+    position_key: &str,
+    offset: Option<u64>,
+    entry: &[u8],
+    index: Option<usize>,
+) -> String {
+    match index {
+        Some(index) => derived_event_id(&format!("{position_key}#{index}"), offset, entry),
+        None => derived_event_id(position_key, offset, entry),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

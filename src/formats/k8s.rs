@@ -37,7 +37,7 @@
 use serde_json::{Map, Value};
 
 use super::entry_text::{finish_text_event, read_json_object};
-use super::event_id::derived_event_id;
+use super::event_id::derived_item_id;
 use super::k8s_top::{read_top_level, TopLevel};
 use super::outcome::outcome_from_http_status;
 use super::quarantine::quarantine_event;
@@ -142,9 +142,10 @@ impl K8sParser {
         }
         let mut event = ctx.new_event(PARSER_NAME);
         fill_event(&mut event, top);
-        if let (true, Some(index)) = (event.id.is_empty(), index) {
-            let key = format!("{}#{index}", ctx.position_key);
-            event.id = derived_event_id(&key, ctx.offset, entry);
+        if event.id.is_empty() && index.is_some() {
+            // One event of several: `finish_text_event` would give them all
+            // the entry's id.
+            event.id = derived_item_id(ctx.position_key, ctx.offset, entry, index);
         }
         out.push(finish_text_event(event, entry, ctx, self.keep_raw, lossy));
     }
