@@ -13,7 +13,8 @@
 ARG RUST_VERSION=1.95
 
 FROM rust:${RUST_VERSION}-bookworm AS build
-# musl-tools: the musl C toolchain ring's build script compiles with.
+# musl-tools: the musl C toolchain ring's and mimalloc's build scripts
+# compile with.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends musl-tools=1.2.3-1 \
  && rm -rf /var/lib/apt/lists/* \

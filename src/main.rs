@@ -16,6 +16,8 @@ use auditship::formats::{self, EntryContext, Parser};
 use auditship::pipeline::{self, ReloadCause, ReloadRequests, RunOptions};
 use auditship::{shutdown, status};
 
+mod allocator;
+
 /// auditship — ships audit trails: tails files, normalizes every entry to
 /// one audit-event schema, keeps it durably on local disk and forwards it.
 #[derive(Debug, ClapParser)]
@@ -166,7 +168,7 @@ enum ParseFormat {
 }
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    allocator::tune();
     let cli = Cli::parse();
     init_logging(&cli.log_level, cli.log_format);
     let result = match cli.command {
@@ -629,32 +631,3 @@ fn key_show(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     );
     Ok(ExitCode::SUCCESS)
 }
-
-/// Two glibc malloc arenas for the whole agent, unless the operator chose
-/// (`MALLOC_ARENA_MAX` or `GLIBC_TUNABLES` in the environment).
-///
-/// Why: glibc gives each thread that allocates its own arena (up to 8 per
-/// core) and keeps what was freed in each. The parse workers, the journal
-/// writer and the runtime's threads each grew one: 62 MiB peak RSS in
-/// `SINK=http bench/sink-throughput` (300,000 events). Measured there and
-/// with the file sink: one arena 33 MiB but 15–30 % more CPU (every
-/// thread's allocations meet at its lock); two arenas 37–39 MiB (27 with
-/// the file sink) at about the same CPU as glibc's default. Called first
-/// thing, before any thread exists. musl (the static build) has no arenas.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none()
-        && std::env::var_os("GLIBC_TUNABLES").is_none()
-    {
-        // SAFETY: mallopt only sets an allocator parameter; no thread has
-        // been started yet, and a refused value (return 0) leaves glibc's
-        // default in place.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
-        }
-    }
-}
-
-/// See [`limit_malloc_arenas`].
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MALLOC_ARENAS: i32 = 2;
