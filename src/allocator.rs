@@ -17,6 +17,11 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// musl's `memcpy` and `memmove` replaced (see that crate): named here so
+/// that the crate is linked.
+#[cfg(all(target_env = "musl", target_arch = "x86_64"))]
+use musl_memcpy as _;
+
 /// Sets the allocator's parameters. Called first thing in `main`, before
 /// any thread exists.
 pub fn tune() {
