@@ -181,7 +181,7 @@ impl JournalCursor {
         if is_new {
             // On failure, dropping `cursor` marks it unused; it stays
             // registered in memory (pinning) until the next start.
-            cursor.persist(acked)?;
+            write_cursor_file(&cursor.shared, name, acked)?;
             tracing::info!(cursor = %name, start_seq = acked, "New journal cursor starts at the oldest record.");
         }
         Ok(cursor)
@@ -358,6 +358,24 @@ impl JournalCursor {
     /// Acknowledges every record through `through_seq`: persists the
     /// position and lets the journal delete segments nobody needs.
     pub fn commit(&mut self, through_seq: u64) -> Result<(), JournalError> {
+        match self.begin_commit(through_seq)? {
+            Some(commit) => {
+                let acked = commit.acked();
+                commit.persist()?;
+                self.persisted(acked);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The first half of [`commit`](Self::commit), for a caller that
+    /// persists off its own thread: checks `through_seq` and returns the
+    /// [`CursorCommit`] to run (`None` when the position is already
+    /// acknowledged). Call [`persisted`](Self::persisted) with its result.
+    /// Until then the acknowledged position is unchanged, so a `rewind`
+    /// meanwhile re-reads (duplicates, never loss).
+    pub fn begin_commit(&self, through_seq: u64) -> Result<Option<CursorCommit>, JournalError> {
         if through_seq >= self.read_position {
             return Err(JournalError::CommitAhead {
                 name: self.name.clone(),
@@ -367,21 +385,24 @@ impl JournalCursor {
         }
         let acked = through_seq + 1;
         if acked <= self.acked_position {
-            return Ok(());
+            return Ok(None);
         }
-        self.persist(acked)?;
+        Ok(Some(CursorCommit {
+            shared: Arc::clone(&self.shared),
+            name: self.name.clone(),
+            acked,
+        }))
+    }
+
+    /// Records that a [`CursorCommit`] made `acked` durable.
+    pub fn persisted(&mut self, acked: u64) {
+        if acked <= self.acked_position {
+            return;
+        }
         self.acked_position = acked;
-        self.shared.lock_state().cursors.insert(
-            self.name.clone(),
-            CursorEntry {
-                acked,
-                in_use: true,
-            },
-        );
         while self.marks.len() > 1 && self.marks[1].seq <= acked {
             self.marks.pop_front();
         }
-        self.shared.delete_acked_segments()
     }
 
     /// Undelivered records (acked position to head) and their approximate
@@ -408,10 +429,50 @@ impl JournalCursor {
             None => None,
         };
     }
+}
 
-    fn persist(&self, acked: u64) -> Result<(), JournalError> {
-        let path = self.shared.cursors_dir().join(&self.name);
-        segment::write_atomically(&path, format!("{acked}\n").as_bytes())
+/// Persists cursor `name` at `acked` (temp file, fsync, rename, fsync dir).
+fn write_cursor_file(shared: &JournalShared, name: &str, acked: u64) -> Result<(), JournalError> {
+    let path = shared.cursors_dir().join(name);
+    segment::write_atomically(&path, format!("{acked}\n").as_bytes())
+}
+
+/// A cursor position to make durable: the blocking half of
+/// [`JournalCursor::commit`], which a sink runs on another thread so that
+/// the next batch is read and delivered during the fsyncs.
+pub struct CursorCommit {
+    shared: Arc<JournalShared>,
+    name: String,
+    acked: u64,
+}
+
+impl CursorCommit {
+    /// The position this commit persists: the next seq not yet delivered.
+    pub fn acked(&self) -> u64 {
+        self.acked
+    }
+
+    /// Persists the position, then lets the journal delete the segments
+    /// nobody needs any more. Report success to
+    /// [`JournalCursor::persisted`] with [`acked`](Self::acked).
+    /// Run one commit of a cursor at a time: a commit that finds a later
+    /// one already persisted writes nothing.
+    pub fn persist(self) -> Result<(), JournalError> {
+        let already = self
+            .shared
+            .lock_state()
+            .cursors
+            .get(&self.name)
+            .is_some_and(|entry| entry.acked >= self.acked);
+        if already {
+            return Ok(());
+        }
+        write_cursor_file(&self.shared, &self.name, self.acked)?;
+        if let Some(entry) = self.shared.lock_state().cursors.get_mut(&self.name) {
+            // Positions only move forward, whatever order commits end in.
+            entry.acked = entry.acked.max(self.acked);
+        }
+        self.shared.delete_acked_segments()
     }
 }
 
@@ -470,6 +531,58 @@ mod tests {
         assert_eq!(
             fixtures::seqs(&fixtures::read_all(&mut cursor)),
             vec![6, 7, 8, 9, 10]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_commit_persisted_off_thread_moves_the_cursor_only_once_done() {
+        let t = TempJournal::new();
+        let (journal, _) = t.open(fixtures::options(1 << 20, 1000));
+        let mut cursor = journal.open_cursor("sink").unwrap();
+        fixtures::append(&journal, 20, 180).await; // 4 segments of 5 records
+        let all = fixtures::read_all(&mut cursor);
+        let last = all.last().unwrap().seq;
+
+        let older = cursor.begin_commit(last - 10).unwrap().unwrap();
+        let newer = cursor.begin_commit(last).unwrap().unwrap();
+        assert_eq!(
+            cursor.acked_position(),
+            1,
+            "not acknowledged before persisting"
+        );
+        assert_eq!(
+            journal.stats().segments,
+            4,
+            "nothing freed before persisting"
+        );
+
+        let acked = newer.acked();
+        newer.persist().unwrap();
+        assert_eq!(journal.stats().segments, 1, "persisting frees the segments");
+        cursor.persisted(acked);
+        assert_eq!(cursor.acked_position(), last + 1);
+        // A commit that finishes late never moves the position back.
+        let stale = older.acked();
+        older.persist().unwrap();
+        cursor.persisted(stale);
+        assert_eq!(cursor.acked_position(), last + 1);
+        assert!(
+            cursor.begin_commit(last).unwrap().is_none(),
+            "already acknowledged"
+        );
+        assert!(matches!(
+            cursor.begin_commit(last + 1),
+            Err(JournalError::CommitAhead { .. })
+        ));
+
+        journal.close().await;
+        drop((journal, cursor));
+        let (journal, _) = t.open(fixtures::options(1 << 20, 1000));
+        let cursor = journal.open_cursor("sink").unwrap();
+        assert_eq!(
+            cursor.acked_position(),
+            last + 1,
+            "the stale one wrote nothing"
         );
     }
 

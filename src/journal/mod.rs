@@ -86,7 +86,7 @@ mod scan;
 mod segment;
 mod writer;
 
-pub use cursor::{JournalCursor, JournalReader};
+pub use cursor::{CursorCommit, JournalCursor, JournalReader};
 pub use error::JournalError;
 pub use handle::{Backlog, Journal, JournalOptions, JournalStats};
 pub use inspect::{inspect, read_record_at, CursorInspection, JournalInspection};

@@ -463,7 +463,10 @@ impl JournalWriter {
 
     fn write_durably(&mut self, bytes: &[u8]) -> Result<(), JournalError> {
         let path = segment::segment_path(&self.shared.dir, self.segment.first_seq);
-        if let Err(e) = self.file.write_all(bytes) {
+        let written = self.file.write_all(bytes);
+        #[cfg(test)]
+        let written = written.and_then(|()| injected::write_result(&self.shared.dir));
+        if let Err(e) = written {
             if let Err(undo) = self.file.set_len(self.segment.bytes) {
                 self.failed = true;
                 tracing::error!(segment = %path.display(), error = %undo, "Could not undo a failed journal write; the writer stops.");
@@ -541,6 +544,33 @@ impl Drop for StoppedSignal {
         self.0.queue.close();
         drop(self.0.queue.take_all());
         self.0.writer_stopped.send_replace(true);
+    }
+}
+
+/// Write failures for tests: the write goes to the file, then fails as
+/// if the disk had refused it, so the undo runs for real.
+#[cfg(test)]
+pub(crate) mod injected {
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    /// (journal dir, writes left to fail).
+    static FAILURES: Mutex<Vec<(PathBuf, usize)>> = Mutex::new(Vec::new());
+
+    /// Fails the next `count` segment writes of the journal in `dir`.
+    pub(crate) fn fail_writes(dir: &Path, count: usize) {
+        FAILURES.lock().unwrap().push((dir.to_path_buf(), count));
+    }
+
+    pub(super) fn write_result(dir: &Path) -> std::io::Result<()> {
+        let mut failures = FAILURES.lock().unwrap();
+        match failures.iter_mut().find(|(d, n)| d == dir && *n > 0) {
+            Some(entry) => {
+                entry.1 -= 1;
+                Err(std::io::Error::other("injected write failure"))
+            }
+            None => Ok(()),
+        }
     }
 }
 
@@ -622,6 +652,53 @@ mod tests {
         let second = second.await.unwrap().unwrap();
         let first = first.await.unwrap().unwrap();
         assert_eq!((first.first, first.last, second.first), (1, 2, 3));
+    }
+
+    /// A chained batch: each payload is `seq:previous link`, and the link
+    /// after it is the record's name, padded to 32 bytes.
+    fn chained(count: usize, tag: &'static str) -> EncodeBatch {
+        Box::new(move |w| {
+            for _ in 0..count {
+                w.push_linked(|seq, previous, out| {
+                    out.extend_from_slice(format!("{tag}{seq}:").as_bytes());
+                    out.extend_from_slice(previous);
+                    let mut link = [b'.'; 32];
+                    let name = format!("{tag}{seq}");
+                    link[..name.len()].copy_from_slice(name.as_bytes());
+                    link
+                });
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_is_undone_and_hands_its_seqs_and_link_back() {
+        let t = TempJournal::new();
+        let (journal, _) = t.open(fixtures::options(1 << 20, 1 << 20));
+        let before = journal.append(chained(2, "a")).await.unwrap().unwrap();
+        assert_eq!((before.first, before.last), (1, 2));
+
+        injected::fail_writes(&t.dir(), 1);
+        let failed = journal.append(chained(3, "b")).await.unwrap_err();
+        assert!(format!("{failed:?}").contains("injected"), "{failed:?}");
+
+        let after = journal.append(chained(2, "d")).await.unwrap().unwrap();
+        assert_eq!((after.first, after.last), (3, 4), "seqs stay gap-free");
+        let mut cursor = journal.open_cursor("check").unwrap();
+        let records = fixtures::read_all(&mut cursor);
+        assert_eq!(
+            records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
+        let link = |name: &str| format!("{name}{}", ".".repeat(32 - name.len()));
+        let payload = |i: usize| String::from_utf8_lossy(&records[i].payload).into_owned();
+        assert_eq!(
+            payload(2),
+            format!("d3:{}", link("a2")),
+            "the chain goes on from a2"
+        );
+        assert_eq!(payload(3), format!("d4:{}", link("d3")));
+        journal.close().await;
     }
 
     #[tokio::test]

@@ -18,10 +18,15 @@
 //! crash, nothing past an unfinished batch has been committed — later
 //! batches that were delivered are sent again (at-least-once, never loss).
 //!
-//! Journal reads and cursor commits are blocking I/O and run under
-//! `block_in_place` (the agent's runtime is multi-threaded). A failed read
-//! stops reading until the slots are idle, then starts again from the
-//! commit point after a back-off.
+//! Journal reads are blocking I/O and run under `block_in_place` (the
+//! agent's runtime is multi-threaded). Cursor commits (two fsyncs) run on
+//! the blocking pool, one at a time, while the next batches are read and
+//! delivered: a commit that is still running when more batches finish is
+//! followed by one commit through all of them. So the fsyncs of the cursor
+//! are off the sink's path, and a crash re-sends at most the batches
+//! finished during one commit besides those in flight. A failed read
+//! stops reading until the slots are idle and the commits done, then
+//! starts again from the commit point after a back-off.
 //!
 //! Shutdown: when the stop signal arrives the runner keeps delivering while
 //! records are readable (the agent bounds this with a deadline); a batch
@@ -38,7 +43,8 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use tokio::task::JoinSet;
+use futures_util::FutureExt;
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::backoff::Backoff;
 use super::batch_delivery::{BatchOutcome, DeliveryContext};
@@ -48,7 +54,7 @@ use super::in_order_commits::{BatchTicket, InOrderCommits};
 use super::stats::PipelineStats;
 use super::PipelineError;
 use crate::config::{DeliveryConfig, SinkConfig};
-use crate::journal::{Journal, JournalCursor};
+use crate::journal::{Journal, JournalCursor, JournalError};
 use crate::shutdown::Shutdown;
 use crate::sinks::{Sink, SinkError};
 
@@ -144,6 +150,7 @@ impl SinkTask {
             rate,
             commits: InOrderCommits::new(),
             pending_commit: None,
+            persisting: None,
             workers: JoinSet::new(),
             read_backoff: Backoff::from_config(&self.delivery.retry),
         };
@@ -173,8 +180,11 @@ struct Runner {
     context: Arc<DeliveryContext>,
     rate: Option<EventRateLimit>,
     commits: InOrderCommits,
-    /// Finished through this seq, but the commit failed: tried again.
+    /// Finished through this seq and not yet being persisted (a commit
+    /// was running, or the last one failed: tried again).
     pending_commit: Option<u64>,
+    /// The cursor commit running on the blocking pool, if any.
+    persisting: Option<JoinHandle<(u64, Result<(), JournalError>)>>,
     workers: JoinSet<(BatchTicket, Sink, BatchOutcome)>,
     read_backoff: Backoff,
 }
@@ -190,10 +200,12 @@ impl Runner {
             draining |= halt.is_requested();
             if self.workers.is_empty() {
                 if draining {
+                    self.flush_commits().await;
                     return;
                 }
                 if read_failed {
                     // Every batch read is committed: start again from there.
+                    self.flush_commits().await;
                     self.cursor.rewind();
                     read_failed = false;
                     if shutdown.is_requested() {
@@ -228,6 +240,11 @@ impl Runner {
                             }
                             None => {}
                         }
+                        continue;
+                    }
+                    persisted = async { self.persisting.as_mut().expect("guarded").await }, if self.persisting.is_some() => {
+                        self.persisting = None;
+                        self.persisted(persisted);
                         continue;
                     }
                     _ = self.cursor.wait_readable(), if may_read => readable = true,
@@ -280,17 +297,76 @@ impl Runner {
         Read::Batch
     }
 
-    /// Commits the cursor through the finished batches at the front.
+    /// Starts committing the cursor through the finished batches at the
+    /// front, unless a commit is running (then they wait for the next one).
     fn commit_ready(&mut self) {
         if let Some(through) = self.commits.take_committable() {
             self.pending_commit = Some(through);
         }
-        let Some(through) = self.pending_commit else {
+        if let Some(running) = self.persisting.as_mut() {
+            match running.now_or_never() {
+                Some(persisted) => {
+                    self.persisting = None;
+                    self.persisted(persisted);
+                }
+                None => return,
+            }
+        }
+        let Some(through) = self.pending_commit.take() else {
             return;
         };
-        match tokio::task::block_in_place(|| self.cursor.commit(through)) {
-            Ok(()) => self.pending_commit = None,
+        match self.cursor.begin_commit(through) {
+            Ok(Some(commit)) => {
+                let acked = commit.acked();
+                self.persisting = Some(tokio::task::spawn_blocking(move || {
+                    (acked, commit.persist())
+                }));
+            }
+            Ok(None) => {}
+            Err(error) => self.commit_failed(through, &error),
+        }
+    }
+
+    /// Takes the result of a commit that ran on the blocking pool.
+    fn persisted(
+        &mut self,
+        result: Result<(u64, Result<(), JournalError>), tokio::task::JoinError>,
+    ) {
+        match result {
+            Ok((acked, Ok(()))) => self.cursor.persisted(acked),
+            Ok((acked, Err(error))) => {
+                // The next commit (of this position or a later one) tries
+                // again; nothing is lost meanwhile, only re-sent after a
+                // crash.
+                self.commit_failed(acked - 1, &error);
+            }
             Err(error) => {
+                tracing::warn!(sink = %self.context.id, %error, "A cursor commit task failed; delivered events may be sent again after a restart.");
+            }
+        }
+    }
+
+    fn commit_failed(&mut self, through: u64, error: &JournalError) {
+        tracing::warn!(sink = %self.context.id, %error, "Cannot save the journal cursor; delivered events may be sent again after a restart.");
+        // Keep the newest finished position to try again.
+        let newest = self.pending_commit.map_or(through, |p| p.max(through));
+        if newest >= self.cursor.acked_position() {
+            self.pending_commit = Some(newest);
+        }
+    }
+
+    /// Waits for the running commit, then commits what is still pending,
+    /// before the runner rewinds or returns.
+    async fn flush_commits(&mut self) {
+        if let Some(running) = self.persisting.take() {
+            let persisted = running.await;
+            self.persisted(persisted);
+        }
+        if let Some(through) = self.commits.take_committable() {
+            self.pending_commit = Some(through);
+        }
+        if let Some(through) = self.pending_commit.take() {
+            if let Err(error) = tokio::task::block_in_place(|| self.cursor.commit(through)) {
                 tracing::warn!(sink = %self.context.id, %error, "Cannot save the journal cursor; delivered events may be sent again after a restart.");
             }
         }
