@@ -15,6 +15,8 @@ proc_cpu() {
 
 # Peak resident set size of a live process, MiB.
 proc_rss_mib() { awk '/VmHWM/ { print $2 / 1024 }' "/proc/$1/status"; }
+# Resident now (not the peak): what an idle agent holds.
+proc_rss_now_mib() { awk '/VmRSS/ { print $2 / 1024 }' "/proc/$1/status"; }
 
 # Stops a process we started (by its id) and waits for it.
 stop() {

@@ -73,7 +73,8 @@ scenario_many_files() {
 logs_bytes() { find "$RUN/logs" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
 
 # One file source (100 lines, delivered first), one sink, nothing
-# appended: CPU over IDLE_SECONDS.
+# appended: CPU over IDLE_SECONDS, and the RSS at its end (not the peak,
+# which is the start's).
 scenario_idle() {
   local cpu0 start
   new_run
@@ -84,8 +85,8 @@ scenario_idle() {
   sleep "$WARMUP"
   cpu0=$(proc_cpu "$PID"); start=$(now)
   sleep "$IDLE_SECONDS"
-  record "4 idle (1 file, file sink)" 0 0 "$(calc "$(now) - $start")" \
-    "$(calc "$(proc_cpu "$PID") - $cpu0")" "$(proc_rss_mib "$PID")"
+  record "4 idle (1 file, file sink; RSS at the end)" 0 0 "$(calc "$(now) - $start")" \
+    "$(calc "$(proc_cpu "$PID") - $cpu0")" "$(proc_rss_now_mib "$PID")"
   end_run
 }
 

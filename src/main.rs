@@ -17,6 +17,7 @@ use auditship::pipeline::{self, ReloadCause, ReloadRequests, RunOptions};
 use auditship::{shutdown, status};
 
 mod allocator;
+mod startup_pages;
 
 /// auditship — ships audit trails: tails files, normalizes every entry to
 /// one audit-event schema, keeps it durably on local disk and forwards it.
@@ -263,6 +264,7 @@ fn run(path: Option<&Path>, watch_config: bool, once: bool) -> anyhow::Result<Ex
         once,
         progress_bar: once && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         drain_timeout: config.shutdown_timeout,
+        on_started: Some(startup_pages::release),
         ..RunOptions::default()
     };
     let report = runtime.block_on(async {

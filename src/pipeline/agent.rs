@@ -45,6 +45,9 @@ pub struct RunOptions {
     pub once: bool,
     /// With `once`: draw a progress bar on stderr (a TTY).
     pub progress_bar: bool,
+    /// Called once every component has started (the binary releases the
+    /// code pages only starting used: `startup_pages.rs`).
+    pub on_started: Option<fn()>,
 }
 
 /// How a run ended.
@@ -63,6 +66,7 @@ impl Default for RunOptions {
             drain_timeout: Duration::from_secs(5),
             once: false,
             progress_bar: false,
+            on_started: None,
         }
     }
 }
@@ -181,6 +185,9 @@ pub async fn run(
         "auditship is running."
     );
     ready.store(true, Ordering::Relaxed);
+    if let Some(on_started) = options.on_started {
+        on_started();
+    }
     // Journal recovered, cursors and sources open: tell systemd (no-op outside it).
     let notifier = std::sync::Arc::new(crate::systemd_notify::SystemdNotifier::from_env());
     notifier.ready(&format!(
