@@ -262,8 +262,5 @@ fn a_stamp_beyond_year_9999_is_no_time_and_the_line_reads_back() {
     );
     assert_eq!(e.time, ctx().ingest_time);
     assert!(e.time_inferred);
-    let mut line = Vec::new();
-    e.to_json_line(&mut line);
-    let back: AuditEvent = serde_json::from_slice(&line).unwrap();
-    assert_eq!(back, e);
+    crate::formats::test_support::assert_line_reads_back(&e);
 }

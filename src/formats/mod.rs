@@ -74,6 +74,8 @@ mod schema_fill;
 mod syslog;
 mod syslog_auth;
 mod syslog_header;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod time;
 mod top_level_reader;
 

@@ -177,8 +177,5 @@ fn a_timestamp_beyond_year_9999_is_no_time_and_the_line_reads_back() {
     let e = parse("4444444444444444444444 ID5020 [c4444454 ID5020 [cu1 b");
     assert_eq!(e.time, ctx().ingest_time);
     assert!(e.time_inferred);
-    let mut line = Vec::new();
-    e.to_json_line(&mut line);
-    let back: AuditEvent = serde_json::from_slice(&line).unwrap();
-    assert_eq!(back, e);
+    crate::formats::test_support::assert_line_reads_back(&e);
 }
