@@ -43,6 +43,7 @@ fn release_code_pages() -> std::io::Result<()> {
     Ok(())
 }
 
+#[cfg(any(target_os = "linux", test))]
 /// (start, end) of each mapping of `exe` in a `/proc/PID/smaps` text that
 /// is not writable and has no anonymous page (a page copied on write, as
 /// relocations do). `Private_Dirty` is no guide: it also counts page-cache
