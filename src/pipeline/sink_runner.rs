@@ -347,12 +347,16 @@ impl Runner {
     }
 
     fn commit_failed(&mut self, through: u64, error: &JournalError) {
-        tracing::warn!(sink = %self.context.id, %error, "Cannot save the journal cursor; delivered events may be sent again after a restart.");
+        self.warn_unsaved(error);
         // Keep the newest finished position to try again.
         let newest = self.pending_commit.map_or(through, |p| p.max(through));
         if newest >= self.cursor.acked_position() {
             self.pending_commit = Some(newest);
         }
+    }
+
+    fn warn_unsaved(&self, error: &JournalError) {
+        tracing::warn!(sink = %self.context.id, %error, "Cannot save the journal cursor; delivered events may be sent again after a restart.");
     }
 
     /// Waits for the running commit, then commits what is still pending,
@@ -367,7 +371,7 @@ impl Runner {
         }
         if let Some(through) = self.pending_commit.take() {
             if let Err(error) = tokio::task::block_in_place(|| self.cursor.commit(through)) {
-                tracing::warn!(sink = %self.context.id, %error, "Cannot save the journal cursor; delivered events may be sent again after a restart.");
+                self.warn_unsaved(&error);
             }
         }
     }
