@@ -104,8 +104,8 @@ pub enum Sink {
     Syslog(Box<SyslogSink>),
     /// One connection per slot; `fork` opens another.
     Postgres(Box<PostgresSink>),
-    /// Shared like `Http`: one connection for every slot, which pipelines
-    /// the publishes of all of them.
+    /// One connection per slot (`concurrency` of them), opened lazily;
+    /// `fork` takes the next.
     Nats(NatsSink),
 }
 
@@ -126,10 +126,12 @@ impl Sink {
             }
             SinkKind::Syslog(syslog) => Sink::Syslog(Box::new(SyslogSink::new(syslog)?)),
             SinkKind::Postgres(postgres) => Sink::Postgres(Box::new(PostgresSink::new(postgres)?)),
-            SinkKind::Nats(nats) => {
-                let in_flight = config.batch.max_events.max(1) * config.delivery.concurrency.max(1);
-                Sink::Nats(NatsSink::new(&config.id, nats, in_flight)?)
-            }
+            SinkKind::Nats(nats) => Sink::Nats(NatsSink::new(
+                &config.id,
+                nats,
+                config.batch.max_events.max(1),
+                config.delivery.concurrency,
+            )?),
         })
     }
 

@@ -86,6 +86,20 @@ fn assert_each_once(nats: &Nats, n: u64) {
     );
 }
 
+/// The slots' connection numbers that logged a first connection.
+fn connections_opened(log: &str) -> HashSet<u32> {
+    log.lines()
+        .filter(|line| line.contains("Connected to NATS"))
+        .filter_map(|line| {
+            let (_, rest) = line.split_once("connection=")?;
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
 #[test]
 fn nats_cluster_stores_every_event_once_through_a_kill_9_of_the_stream_leader() {
     if !nats::available() {
@@ -158,12 +172,21 @@ fn nats_server_down_for_seconds_loses_nothing_and_repeats_nothing() {
     let ws = Workspace::new();
     let log = ws.logs().join("audit.log");
     append_lines(&log, SEED, 0..FIRST);
-    let extra = format!("batch = {{ max_events = 200 }}\ncreate_stream = {{ name = \"{STREAM}\", subjects = [\"audit.>\"] }}");
+    let extra = format!("batch = {{ max_events = 200 }}\nconcurrency = 3\ncreate_stream = {{ name = \"{STREAM}\", subjects = [\"audit.>\"] }}");
     let agent = Agent::start(&ws, &config(&ws, &server, &extra));
     assert!(
         wait_until(Duration::from_secs(60), || server.message_count(STREAM)
             >= 1_000),
         "log:\n{}",
+        agent.log()
+    );
+    // A backlog of 25 batches keeps several in flight, each slot on a
+    // connection of its own (the server reads one connection on one
+    // thread), never more than `concurrency`.
+    let connections = connections_opened(&agent.log());
+    assert!(
+        connections.len() >= 2 && connections.iter().all(|c| (1..=3).contains(c)),
+        "connections {connections:?}; log:\n{}",
         agent.log()
     );
     server.stop("n1");

@@ -26,7 +26,8 @@ pub(super) struct Connector {
     tls_required: bool,
     timeout: Duration,
     /// Messages a subscription holds before the client drops more: at
-    /// least one batch's acknowledgements.
+    /// least one batch's acknowledgements (a connection carries one batch
+    /// at a time).
     subscription_capacity: usize,
     sink_id: String,
 }
@@ -35,7 +36,7 @@ impl Connector {
     pub fn new(
         sink_id: &str,
         config: &NatsSinkConfig,
-        max_in_flight: usize,
+        batch_events: usize,
     ) -> Result<Connector, SinkError> {
         let setup = |reason: String| SinkError::NatsSetup { reason };
         let servers = config
@@ -75,15 +76,18 @@ impl Connector {
             tls: client_tls_config(&config.tls, true, &host)?,
             tls_required,
             timeout: config.request_timeout,
-            // The client's default, or more for larger batches (the events
-            // in flight are at least one batch).
-            subscription_capacity: max_in_flight.max(65_536),
+            // The client's default, or more for larger batches.
+            subscription_capacity: batch_events.max(65_536),
             sink_id: sink_id.to_string(),
         })
     }
 
-    /// Connects to the first server that answers.
-    pub async fn connect(&self) -> Result<async_nats::Client, async_nats::ConnectError> {
+    /// Connects to the first server that answers; `connection` (from 1)
+    /// names the slot's connection in the log.
+    pub async fn connect(
+        &self,
+        connection: usize,
+    ) -> Result<async_nats::Client, async_nats::ConnectError> {
         let options = match (&self.auth, &self.credentials) {
             (Some(NatsAuth::Credentials(_)), Some(text)) => ConnectOptions::with_credentials(text)
                 .map_err(|e| {
@@ -110,7 +114,7 @@ impl Connector {
             .require_tls(self.tls_required)
             .event_callback(move |event| {
                 let sink = sink.clone();
-                async move { log_event(&sink, event) }
+                async move { log_event(&sink, connection, event) }
             })
             .connect(self.servers.clone())
             .await
@@ -120,27 +124,31 @@ impl Connector {
 /// Connection events, for the operator: a disconnection, the reconnection
 /// and what the server reports (an authorization violation while
 /// reconnecting, for one).
-fn log_event(sink: &str, event: Event) {
+fn log_event(sink: &str, connection: usize, event: Event) {
     match event {
-        Event::Connected => tracing::info!(sink, "Connected to NATS."),
+        Event::Connected => tracing::info!(sink, connection, "Connected to NATS."),
         Event::Disconnected => {
             tracing::warn!(
                 sink,
+                connection,
                 "Disconnected from NATS; reconnecting (batches wait in the journal)."
             )
         }
         Event::LameDuckMode => {
             tracing::info!(
                 sink,
+                connection,
                 "The NATS server is shutting down (lame duck mode); moving to another."
             )
         }
         Event::ServerError(error) => {
-            tracing::warn!(sink, %error, "The NATS server reported an error.")
+            tracing::warn!(sink, connection, %error, "The NATS server reported an error.")
         }
         // One per failed reconnection attempt (every 4 s at most): the
         // runner's retry warnings already say the batches wait.
-        Event::ClientError(error) => tracing::debug!(sink, %error, "NATS client error."),
-        other => tracing::debug!(sink, event = %other, "NATS connection event."),
+        Event::ClientError(error) => {
+            tracing::debug!(sink, connection, %error, "NATS client error.")
+        }
+        other => tracing::debug!(sink, connection, event = %other, "NATS connection event."),
     }
 }

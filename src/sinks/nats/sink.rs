@@ -1,8 +1,11 @@
 //! Publishes one batch and waits for every acknowledgement.
 //!
-//! The connection is shared by every slot of the sink (`concurrency`):
-//! opened at the first batch, with the stream of `create_stream` ensured
-//! then, and kept (the client reconnects by itself). A batch subscribes to
+//! Every slot of the sink (`concurrency`) has a connection of its own:
+//! opened at its first batch (the stream of `create_stream` ensured once,
+//! by the first), and kept (the client reconnects by itself). Why not one
+//! shared connection: the server reads a connection on one thread, so one
+//! connection capped a local JetStream server at one core while the other
+//! waited (≈ 97,000 events/s; one per slot ≈ 105,000, `bench/sink-throughput`). A batch subscribes to
 //! an inbox of its own, publishes every event pipelined — sent without
 //! waiting, with the reply subject `<inbox>.<index>` — while reading the
 //! PubAcks off that one subscription in whatever order they come (see
@@ -10,6 +13,7 @@
 //! every event was acknowledged (stored, or recognised as a repeat by its
 //! `Nats-Msg-Id`). See `failure` for what each error becomes.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +22,7 @@ use async_nats::jetstream;
 use async_nats::{Client, HeaderMap, Subject, Subscriber};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 use super::acks::BatchAcks;
 use super::connect::Connector;
@@ -39,13 +43,30 @@ struct Shared {
     request_timeout: Duration,
     /// Configured secrets, scrubbed from every message.
     secrets: Vec<String>,
-    client: Mutex<Option<Client>>,
+    /// One connection per slot, opened at the slot's first batch.
+    clients: Vec<Mutex<Option<Client>>>,
+    /// The slot the next fork takes.
+    next_slot: AtomicUsize,
+    /// Set once `create_stream`'s stream is ensured, by whichever
+    /// connection came first.
+    stream_ready: OnceCell<()>,
 }
 
 /// A running `nats` sink (one slot).
-#[derive(Clone)]
 pub struct NatsSink {
     shared: Arc<Shared>,
+    /// Which of `Shared::clients` this slot publishes on.
+    slot: usize,
+}
+
+impl Clone for NatsSink {
+    /// Another slot, on the next connection (round robin: the runner forks
+    /// one handle per batch in flight).
+    fn clone(&self) -> NatsSink {
+        let shared = Arc::clone(&self.shared);
+        let slot = shared.next_slot.fetch_add(1, Ordering::Relaxed) % shared.clients.len();
+        NatsSink { shared, slot }
+    }
 }
 
 impl std::fmt::Debug for NatsSink {
@@ -58,14 +79,15 @@ impl std::fmt::Debug for NatsSink {
 }
 
 impl NatsSink {
-    /// Checks the servers and reads the TLS and credentials files; connects
-    /// on the first batch. `max_in_flight` is the most events the runner
-    /// has out at once (batch size × concurrency): more than a batch's
-    /// subscription must hold.
+    /// Checks the servers and reads the TLS and credentials files; each
+    /// slot connects at its first batch. `batch_events` is the most events
+    /// of one batch (what a connection's acknowledgement subscription must
+    /// hold), `slots` the batches in flight at once (`concurrency`).
     pub fn new(
         sink_id: &str,
         config: &NatsSinkConfig,
-        max_in_flight: usize,
+        batch_events: usize,
+        slots: usize,
     ) -> Result<NatsSink, SinkError> {
         let mut secrets: Vec<String> = config
             .urls
@@ -81,14 +103,17 @@ impl NatsSink {
         }
         Ok(NatsSink {
             shared: Arc::new(Shared {
-                connector: Connector::new(sink_id, config, max_in_flight)?,
+                connector: Connector::new(sink_id, config, batch_events)?,
                 subject: config.subject.clone(),
                 kept: KeptFields::new(config.subject.field_paths()),
                 create_stream: config.create_stream.clone(),
                 request_timeout: config.request_timeout,
                 secrets,
-                client: Mutex::new(None),
+                clients: (0..slots.max(1)).map(|_| Mutex::new(None)).collect(),
+                next_slot: AtomicUsize::new(1),
+                stream_ready: OnceCell::new(),
             }),
+            slot: 0,
         })
     }
 
@@ -198,29 +223,34 @@ impl NatsSink {
         Ok((self.shared.subject.render(&event), id))
     }
 
-    /// The shared client, connecting (and ensuring the stream) first when
-    /// there is none yet.
+    /// This slot's client, connecting (and ensuring the stream, once per
+    /// sink) first when there is none yet.
     async fn client(&self) -> Result<Client, DeliveryError> {
         let shared = &self.shared;
-        let mut slot = shared.client.lock().await;
+        let mut slot = shared.clients[self.slot].lock().await;
         if let Some(client) = slot.as_ref() {
             return Ok(client.clone());
         }
         let client = shared
             .connector
-            .connect()
+            .connect(self.slot + 1)
             .await
             .map_err(|error| connect_failure(&error))?;
         if let Some(stream) = &shared.create_stream {
-            let context = jetstream::context::ContextBuilder::new()
-                .timeout(shared.request_timeout)
-                .build(client.clone());
-            ensure_stream(&context, stream)
-                .await
-                .map_err(|reason| DeliveryError::Retryable {
-                    reason,
-                    retry_after: None,
-                })?;
+            shared
+                .stream_ready
+                .get_or_try_init(|| async {
+                    let context = jetstream::context::ContextBuilder::new()
+                        .timeout(shared.request_timeout)
+                        .build(client.clone());
+                    ensure_stream(&context, stream).await.map_err(|reason| {
+                        DeliveryError::Retryable {
+                            reason,
+                            retry_after: None,
+                        }
+                    })
+                })
+                .await?;
         }
         *slot = Some(client.clone());
         Ok(client)
