@@ -253,7 +253,7 @@ impl JournalCursor {
                     }
                     if !out.is_empty() && bytes + payload.len() > max_bytes {
                         if let Some(reader) = self.reader.as_mut() {
-                            reader.scanner.seek(offset);
+                            reader.scanner.unread(offset, seq);
                         }
                         break;
                     }
@@ -341,7 +341,7 @@ impl JournalCursor {
         let file = File::open(&path).map_err(|e| JournalError::io(&path, e))?;
         Ok(OpenSegment {
             first_seq,
-            scanner: SegmentScanner::new(file, offset, 0),
+            scanner: SegmentScanner::new(file, first_seq, offset, 0),
         })
     }
 

@@ -113,6 +113,9 @@ pub(crate) struct JournalState {
     pub fsyncs: u64,
     pub appended_records: u64,
     pub full_waits: u64,
+    /// Size of the spare segment file (`segment::SPARE_NAME`), 0 when there
+    /// is none: disk the journal holds besides `bytes`, within `max_bytes`.
+    pub spare_bytes: u64,
 }
 
 impl JournalState {
@@ -131,6 +134,8 @@ pub(crate) struct JournalShared {
     pub dir: PathBuf,
     pub quarantine_dir: PathBuf,
     pub state: Mutex<JournalState>,
+    /// The journal's bound on disk (`JournalOptions::max_bytes`).
+    pub max_bytes: u64,
     /// Signalled when segments are deleted (the writer may be waiting).
     pub space_freed: Condvar,
     pub queue: AppendQueue,
@@ -170,11 +175,11 @@ impl JournalShared {
         if doomed.is_empty() {
             return Ok(());
         }
+        // Every one is retired (and its bytes freed) even after an error.
         let result = doomed
             .iter()
-            .try_for_each(|s| {
-                segment::remove_if_present(&segment::segment_path(&self.dir, s.first_seq))
-            })
+            .map(|s| self.retire_segment(s))
+            .fold(Ok(()), Result::and)
             .and_then(|()| segment::sync_dir(&self.dir));
         let freed: u64 = doomed.iter().map(|s| s.bytes).sum();
         tracing::debug!(
@@ -182,9 +187,56 @@ impl JournalShared {
             bytes = freed,
             "Deleted acknowledged journal segments."
         );
-        self.lock_state().bytes -= freed;
         self.space_freed.notify_all();
         result
+    }
+
+    /// Removes an acknowledged segment from the journal's bytes: its file
+    /// becomes the spare, for the writer's next segment (see `writer.rs`,
+    /// "Recycled segment files"), when there is none yet and the journal
+    /// stays within `max_bytes` with it; otherwise it is deleted.
+    fn retire_segment(&self, retired: &SegmentMeta) -> Result<(), JournalError> {
+        let path = segment::segment_path(&self.dir, retired.first_seq);
+        let mut state = self.lock_state();
+        state.bytes -= retired.bytes;
+        let keep = state.spare_bytes == 0
+            && retired.bytes > 0
+            && state.bytes + retired.bytes <= self.max_bytes;
+        if keep {
+            // Under the lock: the writer takes the spare under it too.
+            match std::fs::rename(&path, self.dir.join(segment::SPARE_NAME)) {
+                Ok(()) => {
+                    state.spare_bytes = retired.bytes;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(JournalError::io(&path, e)),
+            }
+        }
+        drop(state);
+        segment::remove_if_present(&path)
+    }
+
+    /// Moves the spare segment file to `path`, if there is one; its length,
+    /// or 0. The caller syncs the directory.
+    pub(crate) fn take_spare(&self, path: &Path) -> Result<u64, JournalError> {
+        let mut state = self.lock_state();
+        let len = std::mem::take(&mut state.spare_bytes);
+        if len > 0 {
+            std::fs::rename(self.dir.join(segment::SPARE_NAME), path)
+                .map_err(|e| JournalError::io(path, e))?;
+        }
+        Ok(len)
+    }
+
+    /// Deletes the spare segment file: the journal needs its space.
+    pub(crate) fn drop_spare(&self) -> Result<(), JournalError> {
+        let mut state = self.lock_state();
+        if state.spare_bytes == 0 {
+            return Ok(());
+        }
+        state.spare_bytes = 0;
+        segment::remove_if_present(&self.dir.join(segment::SPARE_NAME))
     }
 }
 
@@ -236,11 +288,13 @@ impl Journal {
             fsyncs: 0,
             appended_records: 0,
             full_waits: 0,
+            spare_bytes: 0,
         };
         let shared = Arc::new(JournalShared {
             dir: dir.to_path_buf(),
             quarantine_dir: quarantine_dir.to_path_buf(),
             state: Mutex::new(state),
+            max_bytes: opts.max_bytes,
             space_freed: Condvar::new(),
             queue: AppendQueue::default(),
             committed: watch::Sender::new(report.next_seq - 1),

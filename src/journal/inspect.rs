@@ -79,7 +79,7 @@ pub fn read_record_at(dir: &Path, seq: u64) -> Result<Option<Record>, JournalErr
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(JournalError::io(&path, e)),
     };
-    let mut scanner = SegmentScanner::new(file, 0, len);
+    let mut scanner = SegmentScanner::new(file, first_seq, 0, len);
     while let Some(item) = scanner
         .next_item()
         .map_err(|e| JournalError::io(&path, e))?
@@ -121,7 +121,7 @@ fn segment_metas(dir: &Path) -> Result<VecDeque<SegmentMeta>, JournalError> {
 fn newest_next_seq(dir: &Path, first_seq: u64, len: u64) -> Result<u64, JournalError> {
     let path = segment::segment_path(dir, first_seq);
     let file = File::open(&path).map_err(|e| JournalError::io(&path, e))?;
-    let mut scanner = SegmentScanner::new(file, 0, len);
+    let mut scanner = SegmentScanner::new(file, first_seq, 0, len);
     let mut next = first_seq;
     while let Some(item) = scanner
         .next_item()

@@ -4,7 +4,9 @@
 //! starts: every segment is scanned with the shared resync code
 //! ([`SegmentScanner`]).
 //! - A corrupt span at the end of the NEWEST segment is a torn write from a
-//!   crash (it was never acknowledged): the file is truncated before it.
+//!   crash (it was never acknowledged), or the unused rest of a recycled
+//!   segment file (`writer.rs`): the file is truncated before it.
+//! - The spare segment file is deleted (it holds nothing of the journal).
 //! - Any other corrupt span (bit rot, garbage, a torn tail in an older,
 //!   already fsynced segment) is copied to the quarantine directory as
 //!   `SEGMENTSEQ-at-OFFSET.bad` and the segment is rewritten without it
@@ -63,6 +65,7 @@ pub(crate) fn recover(
     quarantine_dir: &Path,
 ) -> Result<(Vec<SegmentMeta>, RecoveryReport), JournalError> {
     remove_temp_files(dir)?;
+    segment::remove_if_present(&dir.join(segment::SPARE_NAME))?;
     let listed = segment::list_segments(dir)?;
     let mut report = RecoveryReport::default();
     let mut metas = Vec::with_capacity(listed.len());
@@ -97,7 +100,7 @@ fn recover_segment(
 ) -> Result<SegmentMeta, JournalError> {
     let path = segment::segment_path(dir, first_seq);
     let file = File::open(&path).map_err(|e| JournalError::io(&path, e))?;
-    let mut scanner = SegmentScanner::new(file, 0, len);
+    let mut scanner = SegmentScanner::new(file, first_seq, 0, len);
     let mut meta = SegmentMeta {
         first_seq,
         next_seq: first_seq,
@@ -122,7 +125,7 @@ fn recover_segment(
             let file = OpenOptions::new().write(true).open(&path);
             file.and_then(|f| f.set_len(offset).and_then(|()| f.sync_all()))
                 .map_err(|e| JournalError::io(&path, e))?;
-            tracing::warn!(segment = %path.display(), offset, bytes = torn, "Truncated a torn write at the end of the journal.");
+            tracing::warn!(segment = %path.display(), offset, bytes = torn, "Truncated a torn write (or the unused rest of a recycled segment file) at the end of the journal.");
             report.truncated_bytes += torn;
             meta.bytes = offset;
         }

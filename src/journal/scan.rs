@@ -7,6 +7,12 @@
 //! holds and whose seq is above the last good one; everything in between is
 //! reported as one [`Scanned::Corrupt`] span and the scan carries on.
 //!
+//! A segment holds records from its first seq on, each seq above the one
+//! before: a valid frame with a lower seq is not a record but the rest of
+//! what a recycled segment file held before (`writer.rs` reuses an
+//! acknowledged segment's file for the next one), and is skipped like
+//! corrupt bytes.
+//!
 //! Invariant: memory is bounded by the read window (256 KiB) plus the
 //! largest record, never by the segment size.
 
@@ -66,20 +72,23 @@ pub(crate) struct SegmentScanner<R> {
 }
 
 impl<R: ReadAt> SegmentScanner<R> {
-    pub(crate) fn new(source: R, pos: u64, end: u64) -> Self {
+    /// A scanner of the segment whose records start at `first_seq`.
+    pub(crate) fn new(source: R, first_seq: u64, pos: u64, end: u64) -> Self {
         SegmentScanner {
             source,
             window: Vec::new(),
             window_start: 0,
             pos,
             end,
-            last_seq: None,
+            last_seq: first_seq.checked_sub(1),
         }
     }
 
-    /// Moves back to a frame boundary returned earlier (to un-read a record).
-    pub(crate) fn seek(&mut self, pos: u64) {
-        self.pos = pos;
+    /// Moves back to the record `seq` returned earlier at `offset`, so that
+    /// the next item is that record again.
+    pub(crate) fn unread(&mut self, offset: u64, seq: u64) {
+        self.pos = offset;
+        self.last_seq = seq.checked_sub(1);
     }
 
     /// Extends the readable range (the newest segment grows).
@@ -98,7 +107,7 @@ impl<R: ReadAt> SegmentScanner<R> {
             return Ok(None);
         }
         let offset = self.pos;
-        if let Some(header) = self.valid_frame_at(offset)? {
+        if let Some(header) = self.next_frame_at(offset)? {
             let payload = self
                 .bytes(offset + HEADER_LEN as u64, header.len as usize)?
                 .to_vec();
@@ -134,6 +143,15 @@ impl<R: ReadAt> SegmentScanner<R> {
         Ok(header.matches(payload).then_some(header))
     }
 
+    /// The header at `pos` if a valid frame with a seq above the last good
+    /// one starts there.
+    fn next_frame_at(&mut self, pos: u64) -> io::Result<Option<FrameHeader>> {
+        let last = self.last_seq;
+        Ok(self
+            .valid_frame_at(pos)?
+            .filter(|header| last.is_none_or(|last| header.seq > last)))
+    }
+
     /// First offset at or after `from` where a valid frame with a seq above
     /// the last good one starts, or `end`.
     fn resync(&mut self, from: u64) -> io::Result<u64> {
@@ -147,10 +165,8 @@ impl<R: ReadAt> SegmentScanner<R> {
             match found {
                 Some(i) => {
                     let candidate = at + i as u64;
-                    if let Some(header) = self.valid_frame_at(candidate)? {
-                        if self.last_seq.is_none_or(|last| header.seq > last) {
-                            return Ok(candidate);
-                        }
+                    if self.next_frame_at(candidate)?.is_some() {
+                        return Ok(candidate);
                     }
                     at = candidate + 1;
                 }
@@ -216,7 +232,7 @@ mod tests {
 
     fn scan_all(bytes: Vec<u8>) -> Vec<Scanned> {
         let end = bytes.len() as u64;
-        let mut scanner = SegmentScanner::new(bytes, 0, end);
+        let mut scanner = SegmentScanner::new(bytes, 1, 0, end);
         let mut out = Vec::new();
         while let Some(item) = scanner.next_item().unwrap() {
             out.push(item);
@@ -259,6 +275,47 @@ mod tests {
                 offset: at,
                 len: buf.len() as u64 - at
             }
+        );
+    }
+
+    /// A recycled segment file: the records of its new life, then, frame
+    /// aligned, the valid frames of its old one (lower seqs).
+    #[test]
+    fn frames_below_the_segment_or_the_last_record_are_not_records() {
+        let (old, _) = segment(&[b"old-1".to_vec(), b"old-2".to_vec(), b"old-3".to_vec()]);
+        let scan_from = |first_seq: u64, bytes: &[u8]| {
+            let mut scanner = SegmentScanner::new(bytes.to_vec(), first_seq, 0, bytes.len() as u64);
+            std::iter::from_fn(|| scanner.next_item().unwrap()).collect::<Vec<_>>()
+        };
+        // Renamed, nothing written yet: nothing of it is a record.
+        assert_eq!(
+            scan_from(10, &old),
+            [Scanned::Corrupt {
+                offset: 0,
+                len: old.len() as u64
+            }]
+        );
+        // Two records written over the first two old frames (same sizes).
+        let mut reused = Vec::new();
+        encode_frame_with(&mut reused, 10, |b| b.extend_from_slice(b"new-a"));
+        encode_frame_with(&mut reused, 11, |b| b.extend_from_slice(b"new-b"));
+        let end_of_new = reused.len();
+        reused.extend_from_slice(&old[end_of_new..]);
+        let items = scan_from(10, &reused);
+        let seqs: Vec<u64> = items
+            .iter()
+            .filter_map(|item| match item {
+                Scanned::Record { seq, .. } => Some(*seq),
+                Scanned::Corrupt { .. } => None,
+            })
+            .collect();
+        assert_eq!(seqs, [10, 11]);
+        assert_eq!(
+            items.last(),
+            Some(&Scanned::Corrupt {
+                offset: end_of_new as u64,
+                len: (old.len() - end_of_new) as u64
+            })
         );
     }
 

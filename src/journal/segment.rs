@@ -37,6 +37,11 @@ impl SegmentMeta {
 }
 
 /// `DIR/00000000000000000042.seg`.
+/// The one spare segment file: an acknowledged segment's file kept for
+/// the writer's next segment (`writer.rs`, "Recycled segment files"). Not
+/// a segment name, so listing and recovery pass it by; deleted at open.
+pub(crate) const SPARE_NAME: &str = "spare.seg.unused";
+
 pub(crate) fn segment_path(dir: &Path, first_seq: u64) -> PathBuf {
     dir.join(format!("{first_seq:020}{SEGMENT_EXT}"))
 }
