@@ -51,7 +51,7 @@ impl Config {
                     }
                     let _ = write!(
                         out,
-                        " format={} start_at={} max_line_bytes={} poll_interval={} glob_interval={} keep_raw={}",
+                        " format={} start_at={} max_line_bytes={} poll_interval={} glob_interval={} min_read_interval={} keep_raw={}",
                         file.format.name(),
                         match file.start_at {
                             StartAt::Beginning => "beginning",
@@ -60,6 +60,7 @@ impl Config {
                         format_size(file.max_line_bytes as u64),
                         format_duration(file.poll_interval),
                         format_duration(file.glob_interval),
+                        format_duration(file.min_read_interval),
                         file.keep_raw,
                     );
                     describe_map(&mut out, &file.format);

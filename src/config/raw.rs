@@ -125,6 +125,9 @@ pub(crate) struct RawFileSource {
     /// How often the `include` patterns are expanded again to find new
     /// files. Default `"1s"`.
     pub glob_interval: Option<Located<NumberOrText>>,
+    /// Shortest time between two reads while files keep changing. Default
+    /// `"10ms"`.
+    pub min_read_interval: Option<Located<NumberOrText>>,
     /// Keep the original line in the event's `raw` field. Default `false`.
     pub keep_raw: Option<Located<bool>>,
     /// `[sources.ID.map]`, only with `format = "json"`: where a schema field

@@ -133,6 +133,7 @@ start_at = "end"
 max_line_bytes = "64KiB"
 poll_interval = "100ms"
 glob_interval = "5s"
+min_read_interval = "0ms"
 keep_raw = true
 
 [sources.app.map]
@@ -192,6 +193,7 @@ stream = "stderr"
                     max_line_bytes: 64 << 10,
                     poll_interval: Duration::from_millis(100),
                     glob_interval: Duration::from_secs(5),
+                    min_read_interval: Duration::ZERO,
                     keep_raw: true,
                 }),
             },
@@ -205,6 +207,7 @@ stream = "stderr"
                     max_line_bytes: 1 << 20,
                     poll_interval: Duration::from_millis(250),
                     glob_interval: Duration::from_secs(1),
+                    min_read_interval: Duration::from_millis(10),
                     keep_raw: false,
                 }),
             },
@@ -787,7 +790,7 @@ fn describe_lists_every_component_with_its_settings() {
             "host test-host",
             "journal max_bytes=2GiB fsync=batch batch_interval=10ms segment_bytes=auto",
             "admin address=127.0.0.1:8686 (not served in this version)",
-            "source app type=file include=[/var/log/app/*.log] format=json start_at=beginning max_line_bytes=1MiB poll_interval=250ms glob_interval=1s keep_raw=false",
+            "source app type=file include=[/var/log/app/*.log] format=json start_at=beginning max_line_bytes=1MiB poll_interval=250ms glob_interval=1s min_read_interval=10ms keep_raw=false",
             "sink out type=console inputs=[app] stream=stdout batch.max_events=1000 batch.max_bytes=1MiB batch.timeout=1s",
         ]
     );

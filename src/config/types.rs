@@ -132,6 +132,8 @@ pub struct FileSourceConfig {
     pub poll_interval: Duration,
     /// How often the include globs are expanded again to find new files.
     pub glob_interval: Duration,
+    /// Shortest time between two read passes while files keep changing.
+    pub min_read_interval: Duration,
     /// Keep the original line in `raw`.
     pub keep_raw: bool,
 }

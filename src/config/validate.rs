@@ -660,6 +660,13 @@ impl Validator {
             Duration::from_secs(1),
             true,
         );
+        let min_read_interval = self.duration(
+            table,
+            "min_read_interval",
+            &raw.min_read_interval,
+            DEFAULT_MIN_READ_INTERVAL,
+            false,
+        );
         let keep_raw = raw.keep_raw.is_some_and(|k| k.value);
         (self.problems.len() == before).then_some(FileSourceConfig {
             include,
@@ -669,6 +676,7 @@ impl Validator {
             max_line_bytes,
             poll_interval,
             glob_interval,
+            min_read_interval,
             keep_raw,
         })
     }
@@ -1980,6 +1988,13 @@ fn unsupported_time_field(path: &str) -> Option<String> {
     }
     None
 }
+
+/// `min_read_interval` of file sources: a stream of small appends (10,000
+/// files appended once a second each) is read in passes 10 ms apart
+/// instead of one pass per change, which took the agent from ≈ 1.1 cores
+/// to ≈ 0.2 (fewer, larger journal appends, sink batches and fsyncs) for
+/// ≈ 6 ms more latency (p99 12 ms at 1,000 events/s; `bench/run`).
+const DEFAULT_MIN_READ_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Batches in flight when the sink does not say (`concurrency`): 2, except
 /// for `nats`, whose batches wait on the server's acknowledgements — with 2

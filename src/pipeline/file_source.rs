@@ -111,7 +111,9 @@ impl FileSourceTask {
             max_line_bytes: config.max_line_bytes,
             poll_interval: config.poll_interval,
             glob_interval: config.glob_interval,
+            min_read_interval: config.min_read_interval,
             max_batch_bytes: max_append_bytes.min(256 * 1024),
+            max_open_files: open_files_budget(),
             stop_at_end,
             ..TailerOptions::default()
         };
@@ -205,6 +207,24 @@ impl FileSourceTask {
         if let Err(error) = checkpoints.persist() {
             tracing::error!(source = %id, %error, "Could not save file checkpoints at shutdown; lines since the last save will be read again.");
         }
+    }
+}
+
+/// Descriptors one file source may keep open: half of what the process
+/// may open beyond a reserve for the journal, sockets and the other
+/// sources, and at least the engine's default. A file beyond the budget is
+/// closed and reopened each time it grows (open, stat, read, close, and a
+/// scan for the descriptor to give up), so thousands of active files want
+/// thousands of descriptors; raise `LimitNOFILE` (`ulimit -n`) for more.
+fn open_files_budget() -> usize {
+    const RESERVE: u64 = 1024;
+    let default = TailerOptions::default().max_open_files;
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+    match limit {
+        Some(limit) => usize::try_from(limit.saturating_sub(RESERVE) / 2)
+            .unwrap_or(usize::MAX)
+            .max(default),
+        None => 64 * 1024, // Unlimited.
     }
 }
 

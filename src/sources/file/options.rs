@@ -26,6 +26,10 @@ pub struct TailerOptions {
     pub poll_interval: Duration,
     /// How often the include globs are expanded again to find new files.
     pub glob_interval: Duration,
+    /// After a change notification, the next read pass waits until this
+    /// long after the previous one: changes arriving faster are read
+    /// together (see `tailer.rs`). Zero reads at every notification.
+    pub min_read_interval: Duration,
     /// How many first bytes of a file identify its content.
     pub fingerprint_bytes: usize,
     /// Most lines in one [`super::LineBatch`].
@@ -68,6 +72,7 @@ impl Default for TailerOptions {
             max_line_bytes: 1024 * 1024,
             poll_interval: Duration::from_millis(250),
             glob_interval: Duration::from_secs(1),
+            min_read_interval: Duration::from_millis(10),
             fingerprint_bytes: 1024,
             max_batch_lines: 1024,
             max_batch_bytes: 1024 * 1024,

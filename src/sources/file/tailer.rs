@@ -6,15 +6,27 @@
 //!    appear or move), expand the globs and match each new file to what is
 //!    known (see "identity" below);
 //! 2. unless a batch is waiting for room in the channel, a read pass over
-//!    the tracked files: `fstat` (or `stat` for a closed file), read what
-//!    was appended in 64 KiB chunks (`pread` at the framer's offset), at most
-//!    [`READ_BUDGET_BYTES`] per file per pass so one busy file cannot starve
-//!    the others, frame it, hand the lines over;
-//! 3. close idle descriptors, forget stale checkpoints, write the checkpoint
-//!    file every `checkpoint_interval` when acks moved it;
+//!    the files due: every tracked file on a poll (every `poll_interval`,
+//!    after files were added, removed or renamed, when the watcher lost
+//!    track, and on every pass without a watcher); in between only the
+//!    files the watcher named and those with more to read, so a wake-up
+//!    costs what changed, not what is tracked. For each: `fstat` (or `stat`
+//!    for a closed file), read what was appended in 64 KiB chunks (`pread`
+//!    at the framer's offset), at most [`READ_BUDGET_BYTES`] per file per
+//!    pass so one busy file cannot starve the others, frame it, hand the
+//!    lines over;
+//! 3. close idle descriptors (checked once a second), forget stale
+//!    checkpoints, write the checkpoint file every `checkpoint_interval`
+//!    when acks moved it;
 //! 4. if nothing was read, wait for the first of: shutdown, room in the
 //!    channel for the waiting batch, a notification from the watcher, the
-//!    next poll, expansion or checkpoint write.
+//!    next poll, expansion or checkpoint write. After a notification the
+//!    next pass starts no sooner than `min_read_interval` after the last
+//!    one: a change after a quiet spell is read at once, a stream of them
+//!    (thousands of files appended slowly, one busy file written line by
+//!    line) in passes that many milliseconds apart, each reading
+//!    everything that changed meanwhile — one pass per change cost a
+//!    journal append, a sink batch and their fsyncs per change.
 //!
 //! Back-pressure: batches are handed over with `try_send`. When the channel
 //! is full the batch is kept aside (`pending`), reading stops, and the loop
@@ -73,7 +85,7 @@
 //! bytes start a new line: losing the final line of an application that
 //! never writes `\n` would be worse than splitting one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -94,6 +106,9 @@ use super::fingerprint::{FileId, Fingerprint};
 use super::line_reader::{FramedLines, Line, LineFramer};
 use super::options::TailerOptions;
 use super::watcher::{ChangeWatcher, WakeSignal};
+
+/// How often descriptors are checked for `idle_close_after`.
+const IDLE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Shortest wait for the original of a copy to be truncated (see
 /// `keep_deferring`).
@@ -135,8 +150,16 @@ pub struct FileTailer {
     batch: FramedLines,
     /// A batch the full channel did not take; reading pauses until it is sent.
     pending: Option<LineBatch>,
-    /// Where the next read pass starts, for fairness under back-pressure.
-    pass_cursor: usize,
+    /// Files the next pass reads, in id order: all of them on a poll,
+    /// otherwise those the watcher named and those with more to read. A
+    /// pass interrupted by a full channel leaves the rest here, so the next
+    /// one starts where it stopped (fairness under back-pressure).
+    to_check: BTreeSet<FileId>,
+    /// Tracked files by path, to find the files the watcher names; `None`
+    /// after files were added, removed or renamed (rebuilt when needed).
+    by_path: Option<HashMap<PathBuf, FileId>>,
+    /// The tracked files changed: the next pass checks every file.
+    poll_due: bool,
     last_persist_warning: Option<Instant>,
 }
 
@@ -147,8 +170,9 @@ struct TrackedFile {
     dev: u64,
     inode: u64,
     fingerprint: Fingerprint,
-    /// The bytes `fingerprint` covers, to recognise a copy still being
-    /// written (its bytes are a prefix of these).
+    /// The bytes `fingerprint` covers (always all of them), to recognise a
+    /// copy still being written (its bytes are a prefix of these) and to
+    /// check the file was not replaced without hashing.
     head: Vec<u8>,
     handle: Option<File>,
     framer: LineFramer,
@@ -176,6 +200,18 @@ struct DormantFile {
 
 /// The pipeline dropped its receiver: nothing more can be delivered.
 struct ChannelClosed;
+
+/// What reading one file did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    /// Nothing new.
+    Idle,
+    /// Read up to the end of the file.
+    Read,
+    /// Something is left (read budget spent, content replaced): read it
+    /// again in the next pass.
+    More,
+}
 
 /// What a `stat` says of a tracked file.
 enum Observation {
@@ -228,7 +264,9 @@ impl FileTailer {
             buf: vec![0; READ_CHUNK_BYTES],
             batch,
             pending: None,
-            pass_cursor: 0,
+            to_check: BTreeSet::new(),
+            by_path: None,
+            poll_due: true,
             last_persist_warning: None,
         };
         Ok((tailer, checkpoints))
@@ -258,7 +296,10 @@ impl FileTailer {
         tracing::debug!(notify = watcher.is_active(), "Tailing files.");
         let mut startup = true;
         let mut next_glob = Instant::now();
+        let mut next_poll = Instant::now();
+        let mut next_idle_check = Instant::now();
         let mut next_persist = Instant::now() + self.opts.checkpoint_interval;
+        let mut last_pass = Instant::now();
         loop {
             if shutdown.is_requested() {
                 break;
@@ -270,8 +311,24 @@ impl FileTailer {
                 watcher.watch(&roots);
                 next_glob = now + self.opts.glob_interval;
             }
+            // A poll checks every file; in between, only the files the
+            // watcher named (without a watcher every pass is a poll).
+            let changed = signal.take_changed();
+            if now >= next_poll
+                || self.poll_due
+                || changed.all
+                || !watcher.is_active()
+                || self.opts.stop_at_end
+            {
+                self.to_check.extend(self.files.keys().copied());
+                self.poll_due = false;
+                next_poll = now + self.opts.poll_interval;
+            } else {
+                self.queue_changed(changed.paths);
+            }
             let mut progressed = false;
             if self.pending.is_none() {
+                last_pass = Instant::now();
                 match self.read_pass(&out) {
                     Ok(read) => progressed = read,
                     Err(ChannelClosed) => {
@@ -284,7 +341,13 @@ impl FileTailer {
                 tracing::debug!("Every file is read to its end; stopping (--once).");
                 break;
             }
-            self.close_idle_files(Instant::now());
+            // Scanning every file for idleness once a second is plenty
+            // (`idle_close_after` is minutes); every pass would make each
+            // wake-up cost as much as the number of files.
+            if Instant::now() >= next_idle_check {
+                self.close_idle_files(Instant::now());
+                next_idle_check = Instant::now() + IDLE_CHECK_INTERVAL;
+            }
             if Instant::now() >= next_persist {
                 self.save_checkpoints();
                 next_persist = Instant::now() + self.opts.checkpoint_interval;
@@ -293,9 +356,7 @@ impl FileTailer {
                 tokio::task::yield_now().await;
                 continue;
             }
-            let wake_at = (now + self.opts.poll_interval)
-                .min(next_glob)
-                .min(next_persist);
+            let wake_at = next_poll.min(next_glob).min(next_persist);
             tokio::select! {
                 biased;
                 _ = shutdown.recv() => break,
@@ -310,7 +371,18 @@ impl FileTailer {
                         break;
                     }
                 },
-                _ = signal.changed() => {}
+                _ = signal.changed() => {
+                    // Changes coming faster than `min_read_interval` are
+                    // read together; one after a quiet spell at once.
+                    let next_pass = last_pass + self.opts.min_read_interval;
+                    if Instant::now() < next_pass {
+                        tokio::select! {
+                            biased;
+                            _ = shutdown.recv() => break,
+                            _ = tokio::time::sleep_until(next_pass.into()) => {}
+                        }
+                    }
+                }
                 _ = tokio::time::sleep_until(wake_at.into()) => {}
             }
         }
@@ -347,6 +419,7 @@ impl FileTailer {
                         file.path = path;
                         let position = file.position();
                         self.checkpoints.record(position);
+                        self.by_path = None;
                     }
                 }
                 continue;
@@ -528,6 +601,35 @@ impl FileTailer {
         self.by_inode
             .insert((tracked.dev, tracked.inode), tracked.id);
         self.files.insert(tracked.id, tracked);
+        self.files_changed();
+    }
+
+    /// Files were added, removed or renamed: the path index is stale, and
+    /// the next pass checks every file (a new id has not been read yet).
+    fn files_changed(&mut self) {
+        self.by_path = None;
+        self.poll_due = true;
+    }
+
+    /// Queues the tracked files at `paths` (named by the watcher). Files
+    /// being drained after leaving the globs are not named (their new path
+    /// is not known): polls read them.
+    fn queue_changed(&mut self, paths: HashSet<PathBuf>) {
+        let files = &self.files;
+        // Notifications name absolute paths (the watched directory joined
+        // with the file name); the globs may have given relative ones.
+        let by_path = self.by_path.get_or_insert_with(|| {
+            files
+                .values()
+                .map(|file| {
+                    let path =
+                        std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
+                    (path, file.id)
+                })
+                .collect()
+        });
+        self.to_check
+            .extend(paths.iter().filter_map(|path| by_path.get(path).copied()));
     }
 
     /// A fresh id for a file first seen with `key` and `fingerprint`.
@@ -603,7 +705,7 @@ impl FileTailer {
         };
         match handle.metadata() {
             Ok(meta) if meta.len() < tracked.framer.next_offset() => true,
-            Ok(_) => !tracked.fingerprint.matches(handle).unwrap_or(true),
+            Ok(_) => !starts_with(handle, &tracked.head).unwrap_or(true),
             Err(_) => false,
         }
     }
@@ -615,6 +717,7 @@ impl FileTailer {
         let Some(mut old) = self.files.remove(&id) else {
             return;
         };
+        self.files_changed();
         self.by_inode.remove(&(old.dev, old.inode));
         tracing::info!(path = %old.path.display(), file = %id, "File was truncated or replaced; reading it again from the start.");
         let handle = old
@@ -654,6 +757,7 @@ impl FileTailer {
     /// Stops following a file; it stays known (dormant) until forgotten.
     fn release(&mut self, id: FileId) {
         if let Some(old) = self.files.remove(&id) {
+            self.files_changed();
             tracing::debug!(path = %old.path.display(), file = %id, "Released a file.");
             self.by_inode.remove(&(old.dev, old.inode));
             self.dormant.insert(id, old.to_dormant());
@@ -662,48 +766,49 @@ impl FileTailer {
 
     // ---- reading ----------------------------------------------------------
 
-    /// Reads every tracked file once, starting after the file the last pass
-    /// stopped at, until the channel is full (then one batch waits in
-    /// `pending` and reading pauses). True when bytes were read.
+    /// Reads the files in `to_check`, in id order, until the channel is
+    /// full (then one batch waits in `pending`, reading pauses and the
+    /// files not read yet stay queued). Files with more to read stay queued
+    /// too. True when something was read.
     fn read_pass(&mut self, out: &mpsc::Sender<LineBatch>) -> Result<bool, ChannelClosed> {
-        let mut ids: Vec<FileId> = self.files.keys().copied().collect();
-        ids.sort_unstable();
-        if !ids.is_empty() {
-            let start = self.pass_cursor % ids.len();
-            ids.rotate_left(start);
-        }
         let mut progressed = false;
-        for (i, id) in ids.iter().enumerate() {
-            progressed |= self.read_file(*id, out)?;
+        let mut again = Vec::new();
+        while let Some(id) = self.to_check.pop_first() {
+            let visit = self.read_file(id, out)?;
+            progressed |= visit != Visit::Idle;
             if self.pending.is_some() {
-                self.pass_cursor = self.pass_cursor.wrapping_add(i + 1);
+                self.to_check.insert(id); // Interrupted: more to read.
                 break;
             }
+            if visit == Visit::More {
+                again.push(id);
+            }
         }
+        self.to_check.extend(again);
         Ok(progressed)
     }
 
-    /// Reads what is new in one file; true when something happened that
-    /// deserves another pass at once.
+    /// Reads what is new in one file.
     fn read_file(
         &mut self,
         id: FileId,
         out: &mpsc::Sender<LineBatch>,
-    ) -> Result<bool, ChannelClosed> {
+    ) -> Result<Visit, ChannelClosed> {
         let now = Instant::now();
         let observation = match self.files.get_mut(&id) {
             Some(tracked) => tracked.observe(),
-            None => return Ok(false),
+            None => return Ok(Visit::Idle),
         };
         match observation {
-            Observation::Failed => Ok(false),
+            Observation::Failed => Ok(Visit::Idle),
             Observation::Lost => {
                 self.release(id);
-                Ok(false)
+                Ok(Visit::Idle)
             }
             Observation::Shrank => {
+                // The new id is read by the next pass (a poll).
                 self.replace_content(id, now);
-                Ok(true)
+                Ok(Visit::Read)
             }
             Observation::Grew => self.read_appended(id, now, out),
             Observation::Unchanged => self.handle_quiet(id, now, out),
@@ -715,15 +820,15 @@ impl FileTailer {
         id: FileId,
         now: Instant,
         out: &mpsc::Sender<LineBatch>,
-    ) -> Result<bool, ChannelClosed> {
+    ) -> Result<Visit, ChannelClosed> {
         self.make_room_for_one_more(id);
         let fingerprint_bytes = self.opts.fingerprint_bytes;
         let Some(tracked) = self.files.get_mut(&id) else {
-            return Ok(false);
+            return Ok(Visit::Idle);
         };
         if tracked.reopen_checked().is_none() {
             self.release(id);
-            return Ok(false);
+            return Ok(Visit::Idle);
         }
         match tracked.check_and_extend_fingerprint(fingerprint_bytes) {
             Ok(true) => {
@@ -733,7 +838,7 @@ impl FileTailer {
             Ok(false) => {}
             Err(Replaced) => {
                 self.replace_content(id, now);
-                return Ok(true);
+                return Ok(Visit::Read); // The new id is read by the next pass (a poll).
             }
         }
         let Self {
@@ -744,10 +849,10 @@ impl FileTailer {
             ..
         } = self;
         let Some(tracked) = files.get_mut(&id) else {
-            return Ok(false);
+            return Ok(Visit::Idle);
         };
         let Some(handle) = tracked.handle.as_ref() else {
-            return Ok(false);
+            return Ok(Visit::Idle);
         };
         let mut read_total = 0u64;
         let mut replaced = false;
@@ -772,7 +877,7 @@ impl FileTailer {
             // and the offset the copy resumes at would skip lines of the
             // old content. So check the first bytes again after each read
             // and drop the chunk if they changed.
-            if !tracked.fingerprint.matches(handle).unwrap_or(true) {
+            if !starts_with(handle, &tracked.head).unwrap_or(true) {
                 replaced = true;
                 break;
             }
@@ -795,9 +900,15 @@ impl FileTailer {
         }
         if replaced {
             self.replace_content(id, now);
-            return Ok(true);
+            return Ok(Visit::Read); // The new id is read by the next pass (a poll).
         }
-        Ok(read_total > 0)
+        Ok(if read_total >= READ_BUDGET_BYTES {
+            Visit::More
+        } else if read_total > 0 {
+            Visit::Read
+        } else {
+            Visit::Idle
+        })
     }
 
     /// Nothing new: flush a waiting partial line after `flush_partial_after`,
@@ -807,10 +918,10 @@ impl FileTailer {
         id: FileId,
         now: Instant,
         out: &mpsc::Sender<LineBatch>,
-    ) -> Result<bool, ChannelClosed> {
+    ) -> Result<Visit, ChannelClosed> {
         let (flush_after, grace) = (self.opts.flush_partial_after, self.opts.rotated_grace);
         let Some(tracked) = self.files.get_mut(&id) else {
-            return Ok(false);
+            return Ok(Visit::Idle);
         };
         let quiet_for = now.saturating_duration_since(tracked.last_growth);
         let release = tracked.rotated_since.is_some() && quiet_for >= grace;
@@ -824,7 +935,7 @@ impl FileTailer {
         if release {
             self.release(id);
         }
-        Ok(false)
+        Ok(Visit::Idle)
     }
 
     // ---- descriptors and checkpoints --------------------------------------
@@ -960,7 +1071,7 @@ impl TrackedFile {
             return false;
         }
         match &self.handle {
-            Some(handle) => self.fingerprint.matches(handle).unwrap_or(false),
+            Some(handle) => starts_with(handle, &self.head).unwrap_or(false),
             None => false,
         }
     }
@@ -972,7 +1083,7 @@ impl TrackedFile {
         let Some(handle) = self.handle.as_ref() else {
             return Ok(false);
         };
-        if !self.fingerprint.matches(handle).unwrap_or(true) {
+        if !starts_with(handle, &self.head).unwrap_or(true) {
             return Err(Replaced);
         }
         if self.fingerprint.len >= max_bytes as u64 {
@@ -1054,6 +1165,15 @@ impl<'a> PrefixChecksums<'a> {
             .or_insert_with(|| Fingerprint::of_bytes(&head[..len]))
             == *known
     }
+}
+
+/// True when `file` still starts with `head`, the bytes a tracked file's
+/// fingerprint covers (`TrackedFile::head`): the same answer as
+/// `Fingerprint::matches`, by comparing the bytes instead of hashing them
+/// (this runs after every read of every file).
+fn starts_with(file: &File, head: &[u8]) -> io::Result<bool> {
+    let now = read_head(file, head.len() as u64, head.len())?;
+    Ok(now == head)
 }
 
 fn read_head(file: &File, len: u64, max_bytes: usize) -> io::Result<Vec<u8>> {

@@ -49,6 +49,8 @@ struct Running {
     rx: mpsc::Receiver<LineBatch>,
     checkpoints: CheckpointHandle,
     received: Vec<Received>,
+    /// Batches received.
+    batches: usize,
     /// Ack every batch received (the pipeline made it durable).
     ack: bool,
 }
@@ -74,6 +76,7 @@ fn start_with_capacity(opts: TailerOptions, checkpoint: &Path, capacity: usize) 
         rx,
         checkpoints,
         received: Vec::new(),
+        batches: 0,
         ack: true,
     }
 }
@@ -83,6 +86,7 @@ impl Running {
         match tokio::time::timeout(wait, self.rx.recv()).await {
             Ok(Some(batch)) => {
                 assert!(!batch.lines.is_empty(), "empty batch");
+                self.batches += 1;
                 if self.ack {
                     self.checkpoints.ack(&batch.file, batch.end_offset);
                 }
@@ -704,6 +708,64 @@ async fn notification_wakes_the_loop_before_the_poll_interval() {
     append(&log, b"woken\n");
     t.receive_for(Duration::from_secs(2)).await;
     assert_eq!(texts(&t.stop().await), ["woken"]);
+}
+
+/// A file written line by line is read in passes `min_read_interval`
+/// apart, each taking every line written meanwhile; a line after a quiet
+/// spell is read at once.
+#[tokio::test]
+async fn lines_written_one_by_one_are_read_together_per_min_read_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    File::create(&log).unwrap();
+    let batches_for = |min_read_interval: Duration| {
+        let dir = dir.path().to_path_buf();
+        let log = log.clone();
+        async move {
+            fs::write(&log, b"").unwrap();
+            let mut opts = options(&dir);
+            opts.poll_interval = Duration::from_secs(30);
+            opts.glob_interval = Duration::from_secs(30);
+            opts.checkpoint_interval = Duration::from_secs(30);
+            opts.min_read_interval = min_read_interval;
+            let mut t = start(
+                opts,
+                &dir.join(format!("cp-{}.json", min_read_interval.as_millis())),
+            );
+            t.receive_for(Duration::from_millis(300)).await;
+            // After a quiet spell: read at once, not a whole interval later.
+            let quiet_line_at = Instant::now();
+            append(&log, b"first\n");
+            t.receive_lines(1).await;
+            let first_delay = quiet_line_at.elapsed();
+            let lines = numbered("line", 0..60);
+            let writing = async {
+                for line in &lines {
+                    append(&log, format!("{line}\n").as_bytes());
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            };
+            let batches_before = t.batches;
+            let ((), ()) = tokio::join!(writing, t.receive_for(Duration::from_millis(400)));
+            t.receive_lines(61).await;
+            let batches = t.batches - batches_before;
+            let received = t.stop().await;
+            assert_exactly_once(&received[1..], &lines);
+            (first_delay, batches)
+        }
+    };
+    let (first_delay, coalesced) = batches_for(Duration::from_millis(100)).await;
+    assert!(
+        first_delay < Duration::from_millis(90),
+        "a line after a quiet spell waited {first_delay:?}"
+    );
+    // 60 lines over ≥ 300 ms, passes 100 ms apart: a handful of batches.
+    assert!(coalesced <= 8, "{coalesced} batches for 60 lines");
+    let (_, one_by_one) = batches_for(Duration::ZERO).await;
+    assert!(
+        one_by_one > coalesced * 2,
+        "without the interval {one_by_one} batches, with it {coalesced}"
+    );
 }
 
 #[tokio::test]

@@ -8,18 +8,27 @@
 //! created or a directory cannot be watched (inotify limits), one warning is
 //! logged and polling carries on alone.
 //!
-//! A notification only sets flags and wakes the loop; it carries no data,
-//! so a burst of events costs one wake-up, and memory stays bounded.
+//! A notification only records which paths changed and wakes the loop, so
+//! a burst of events costs one wake-up and the next pass reads only the
+//! files named (see [`WakeSignal::take_changed`]) instead of checking every
+//! tracked file. The set is bounded ([`MAX_CHANGED_PATHS`]): beyond it, or
+//! when the kernel's queue overflowed, it degrades to "everything may have
+//! changed", i.e. a full pass. Opening and closing a file (the engine's own
+//! reads included) is no change and wakes nothing.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::Notify;
 
 use super::discovery::WatchRoot;
+
+/// Most changed paths remembered between two passes; beyond it the next
+/// pass checks every file (as if the notification had been lost).
+pub const MAX_CHANGED_PATHS: usize = 64 * 1024;
 
 /// What the watcher tells the engine.
 #[derive(Debug, Default)]
@@ -27,6 +36,16 @@ pub struct WakeSignal {
     notify: Notify,
     /// A file may have appeared or moved: expand the globs again.
     rescan: AtomicBool,
+    changed: Mutex<ChangedPaths>,
+}
+
+/// Files whose content changed since the engine last looked.
+#[derive(Debug, Default)]
+pub struct ChangedPaths {
+    pub paths: HashSet<PathBuf>,
+    /// Too many to remember, or a notification without a path: any file
+    /// may have changed.
+    pub all: bool,
 }
 
 impl WakeSignal {
@@ -40,12 +59,49 @@ impl WakeSignal {
         self.rescan.swap(false, Ordering::AcqRel)
     }
 
+    /// The paths changed since the last call (and whether any other file
+    /// may have changed too), leaving the set empty.
+    pub fn take_changed(&self) -> ChangedPaths {
+        std::mem::take(&mut *lock(&self.changed))
+    }
+
+    /// Marks every file as possibly changed (a notification was lost).
+    pub fn mark_all_changed(&self) {
+        lock(&self.changed).all = true;
+    }
+
     fn wake(&self, rescan: bool) {
         if rescan {
             self.rescan.store(true, Ordering::Release);
         }
         self.notify.notify_one();
     }
+
+    fn record_changed(&self, paths: Vec<PathBuf>) {
+        {
+            let mut changed = lock(&self.changed);
+            if paths.is_empty() {
+                changed.all = true;
+            } else if !changed.all {
+                for path in paths {
+                    if changed.paths.len() >= MAX_CHANGED_PATHS {
+                        changed.all = true;
+                        changed.paths.clear();
+                        break;
+                    }
+                    changed.paths.insert(path);
+                }
+            }
+        }
+        self.wake(false);
+    }
+}
+
+/// Locks, ignoring poisoning: the set is valid at any point.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Watches the include globs' directories; see the module doc.
@@ -61,17 +117,26 @@ impl ChangeWatcher {
     pub fn new(enabled: bool, signal: Arc<WakeSignal>) -> ChangeWatcher {
         let watcher = if enabled {
             let handler = move |event: notify::Result<notify::Event>| match event {
-                Ok(event) => {
-                    let rescan = matches!(
-                        event.kind,
-                        EventKind::Create(_)
-                            | EventKind::Remove(_)
-                            | EventKind::Modify(notify::event::ModifyKind::Name(_))
-                    );
-                    signal.wake(rescan);
+                // Opened or closed (our own reads too): nothing to read.
+                Ok(event) if matches!(event.kind, EventKind::Access(_)) => {}
+                Ok(event) if event.need_rescan() => {
+                    signal.mark_all_changed();
+                    signal.wake(true);
                 }
-                // Overflow and friends: rescan, polling covers the rest.
-                Err(_) => signal.wake(true),
+                Ok(event) => match event.kind {
+                    EventKind::Create(_)
+                    | EventKind::Remove(_)
+                    | EventKind::Modify(notify::event::ModifyKind::Name(_)) => {
+                        signal.record_changed(event.paths);
+                        signal.wake(true);
+                    }
+                    _ => signal.record_changed(event.paths),
+                },
+                // Overflow and friends: rescan and check every file.
+                Err(_) => {
+                    signal.mark_all_changed();
+                    signal.wake(true);
+                }
             };
             match notify::recommended_watcher(handler) {
                 Ok(watcher) => Some(watcher),
@@ -148,6 +213,36 @@ mod tests {
             .expect("no wake-up after a file was created");
         assert!(signal.take_rescan());
         assert!(!signal.take_rescan(), "rescan is taken once");
+    }
+
+    #[tokio::test]
+    async fn appending_names_the_file_and_reading_it_wakes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        std::fs::write(&path, b"x\n").unwrap();
+        let signal = Arc::new(WakeSignal::default());
+        let mut watcher = ChangeWatcher::new(true, signal.clone());
+        watcher.watch(&[WatchRoot {
+            dir: dir.path().to_path_buf(),
+            recursive: false,
+        }]);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut file, b"y\n").unwrap();
+        tokio::time::timeout(Duration::from_secs(5), signal.changed())
+            .await
+            .expect("no wake-up after an append");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let changed = signal.take_changed();
+        assert!(!changed.all);
+        assert!(changed.paths.contains(&path), "{:?}", changed.paths);
+        assert!(signal.take_changed().paths.is_empty(), "taken once");
+        // Opening, reading and closing (what the engine does) is no change.
+        drop(std::fs::read(&path).unwrap());
+        let woke = tokio::time::timeout(Duration::from_millis(200), signal.changed()).await;
+        assert!(woke.is_err(), "reading a file woke the engine");
     }
 
     #[tokio::test]
