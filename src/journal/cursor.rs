@@ -21,7 +21,6 @@ use std::fs::{self, File};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::cursor_file;
 use super::error::JournalError;
 use super::handle::{Backlog, CursorEntry, JournalShared};
 use super::record::Record;
@@ -92,7 +91,7 @@ pub(crate) fn read_cursor_files(
         }
         let text =
             fs::read_to_string(entry.path()).map_err(|e| JournalError::io(entry.path(), e))?;
-        out.push((name, cursor_file::parse(&text)));
+        out.push((name, text.trim().parse::<u64>().ok()));
     }
     out.sort();
     Ok(out)
@@ -434,7 +433,8 @@ impl JournalCursor {
 
 /// Persists cursor `name` at `acked` (temp file, fsync, rename, fsync dir).
 fn write_cursor_file(shared: &JournalShared, name: &str, acked: u64) -> Result<(), JournalError> {
-    cursor_file::write(&shared.cursors_dir().join(name), acked)
+    let path = shared.cursors_dir().join(name);
+    segment::write_atomically(&path, format!("{acked}\n").as_bytes())
 }
 
 /// A cursor position to make durable: the blocking half of

@@ -76,7 +76,6 @@
 //!   `read_batch`/`commit`, which callers run with `spawn_blocking`.
 
 mod cursor;
-mod cursor_file;
 mod error;
 mod handle;
 mod head;

@@ -143,7 +143,7 @@ fn the_console_sink_prints_one_event_per_line_on_stdout() {
             .map(|d| d.count() > 0)
             .unwrap_or(false)
             && std::fs::read_to_string(ws.data_dir().join("journal/cursors/stdout"))
-                .map(|s| s.split_whitespace().next() == Some("00000000000000000021"))
+                .map(|s| s.trim() == "21")
                 .unwrap_or(false)
     });
     Command::new("kill")

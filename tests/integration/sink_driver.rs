@@ -42,16 +42,10 @@ fn has_seq(
     Arc::new(move |event: &Value| event["details"]["seq"].as_u64().is_some_and(&predicate))
 }
 
-/// The sink's saved cursor: the next journal seq not yet acknowledged
-/// (the file's first word; a check follows it).
+/// The sink's saved cursor: the next journal seq not yet acknowledged.
 fn saved_cursor(ws: &Workspace, sink: &str) -> Option<u64> {
     let path = ws.data_dir().join("journal").join("cursors").join(sink);
-    std::fs::read_to_string(path)
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 fn sorted_seqs(events: &[Value]) -> Vec<u64> {
