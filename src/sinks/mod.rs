@@ -148,7 +148,7 @@ impl Sink {
             Sink::DatadogLogs(datadog) => Some(Sink::DatadogLogs(Box::new(datadog.fork()))),
             Sink::Elasticsearch(es) => Some(Sink::Elasticsearch(Box::new(es.fork()))),
             Sink::Postgres(postgres) => Some(Sink::Postgres(Box::new(postgres.fork()))),
-            Sink::Nats(nats) => Some(Sink::Nats(nats.clone())),
+            Sink::Nats(nats) => Some(Sink::Nats(nats.fork())),
             // One connection, one batch at a time: the receiver sees events
             // in order and at most one batch is in the TCP loss window.
             Sink::Syslog(_) => None,

@@ -59,16 +59,6 @@ pub struct NatsSink {
     slot: usize,
 }
 
-impl Clone for NatsSink {
-    /// Another slot, on the next connection (round robin: the runner forks
-    /// one handle per batch in flight).
-    fn clone(&self) -> NatsSink {
-        let shared = Arc::clone(&self.shared);
-        let slot = shared.next_slot.fetch_add(1, Ordering::Relaxed) % shared.clients.len();
-        NatsSink { shared, slot }
-    }
-}
-
 impl std::fmt::Debug for NatsSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // No URLs: they may hold a password.
@@ -115,6 +105,14 @@ impl NatsSink {
             }),
             slot: 0,
         })
+    }
+
+    /// Another slot, on the next connection (round robin: the runner forks
+    /// one handle per batch in flight).
+    pub fn fork(&self) -> NatsSink {
+        let shared = Arc::clone(&self.shared);
+        let slot = shared.next_slot.fetch_add(1, Ordering::Relaxed) % shared.clients.len();
+        NatsSink { shared, slot }
     }
 
     /// Publishes `lines` (event JSON), one message each. Ok once all are
