@@ -41,7 +41,7 @@ pub async fn record_notifications(outbox: Outbox, mut rx: mpsc::Receiver<Fired>,
         let append = journal.append(Box::new(
             move |writer: &mut crate::journal::RecordWriter<'_>| {
                 // Chained like every other event, so `verify` sees no gap.
-                journal_record::push_event(writer, &source_id, None, &event);
+                journal_record::push_event(writer, &source_id, None, event.as_ref());
             },
         ));
         tokio::spawn(async move {

@@ -226,11 +226,25 @@ impl JournalCursor {
         max_records: usize,
         max_bytes: usize,
     ) -> Result<Vec<Record>, JournalError> {
-        let mut out: Vec<Record> = Vec::new();
+        // Every payload is copied into `data`, sliced into the records at
+        // the end: one allocation per batch. Sized for the usual batch so
+        // that it does not grow (and copy) as it fills.
+        const TYPICAL_RECORD: usize = 1024;
+        const MOST_RESERVED: usize = 8 << 20;
+        let mut data = Vec::with_capacity(
+            max_bytes
+                .min(max_records.saturating_mul(TYPICAL_RECORD))
+                .min(MOST_RESERVED),
+        );
+        let mut out: Vec<(u64, std::ops::Range<usize>)> = Vec::new();
         let mut bytes = 0usize;
         while out.len() < max_records {
             let Some(place) = self.locate() else { break };
-            let item = self.reader_at(&place)?.scanner.next_item();
+            let item = self.reader_at(&place)?.scanner.next_item_with(|payload| {
+                let start = data.len();
+                data.extend_from_slice(payload);
+                start..data.len()
+            });
             let item = item.map_err(|e| {
                 JournalError::io(segment::segment_path(&self.shared.dir, place.first_seq), e)
             })?;
@@ -249,12 +263,14 @@ impl JournalCursor {
                     ..
                 }) => {
                     if seq < self.read_position {
+                        data.truncate(payload.start);
                         continue;
                     }
                     if !out.is_empty() && bytes + payload.len() > max_bytes {
                         if let Some(reader) = self.reader.as_mut() {
                             reader.scanner.unread(offset, seq);
                         }
+                        data.truncate(payload.start);
                         break;
                     }
                     if out.is_empty() {
@@ -269,7 +285,7 @@ impl JournalCursor {
                     }
                     bytes += payload.len();
                     self.read_position = seq + 1;
-                    out.push(Record { seq, payload });
+                    out.push((seq, payload));
                 }
                 Some(Scanned::Corrupt { offset, len }) => {
                     let segment = place.first_seq;
@@ -292,7 +308,14 @@ impl JournalCursor {
                 }
             }
         }
-        Ok(out)
+        let data = bytes::Bytes::from(data);
+        Ok(out
+            .into_iter()
+            .map(|(seq, payload)| Record {
+                seq,
+                payload: data.slice(payload),
+            })
+            .collect())
     }
 
     /// The segment holding the read position, or `None` when nothing

@@ -90,7 +90,10 @@ pub fn read_record_at(dir: &Path, seq: u64) -> Result<Option<Record>, JournalErr
                 payload,
                 ..
             } if found == seq => {
-                return Ok(Some(Record { seq, payload }));
+                return Ok(Some(Record {
+                    seq,
+                    payload: payload.into(),
+                }));
             }
             Scanned::Record { seq: found, .. } if found > seq => return Ok(None),
             _ => {}
@@ -124,7 +127,7 @@ fn newest_next_seq(dir: &Path, first_seq: u64, len: u64) -> Result<u64, JournalE
     let mut scanner = SegmentScanner::new(file, first_seq, 0, len);
     let mut next = first_seq;
     while let Some(item) = scanner
-        .next_item()
+        .next_item_with(|_| ())
         .map_err(|e| JournalError::io(&path, e))?
     {
         if let Scanned::Record { seq, .. } = item {
@@ -172,7 +175,7 @@ mod tests {
             record,
             Record {
                 seq: 9,
-                payload: fixtures::payload(9, 180)
+                payload: fixtures::payload(9, 180).into()
             }
         );
         assert_eq!(read_record_at(&t.dir(), 13).unwrap(), None);

@@ -23,8 +23,10 @@ pub(crate) const HEADER_LEN: usize = 20;
 pub struct Record {
     /// Agent sequence number, gap-free unless records were lost to corruption.
     pub seq: u64,
-    /// The bytes given to `append`, unchanged.
-    pub payload: Vec<u8>,
+    /// The bytes given to `append`, unchanged. A slice of the buffer the
+    /// whole batch was read into (one allocation per batch, not per
+    /// record).
+    pub payload: bytes::Bytes,
 }
 
 /// The fixed-size part of a frame, magic already checked.

@@ -108,7 +108,7 @@ fn recover_segment(
     };
     let mut corrupt: Vec<(u64, u64)> = Vec::new();
     while let Some(item) = scanner
-        .next_item()
+        .next_item_with(|_| ())
         .map_err(|e| JournalError::io(&path, e))?
     {
         match item {

@@ -47,15 +47,16 @@ impl ReadAt for Vec<u8> {
     }
 }
 
-/// What the scanner found next.
+/// What the scanner found next; `P` is what was made of a record's
+/// payload (a copy by default, see [`SegmentScanner::next_item_with`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Scanned {
+pub(crate) enum Scanned<P = Vec<u8>> {
     /// A valid frame at `offset`, `frame_len` bytes long.
     Record {
         seq: u64,
         offset: u64,
         frame_len: u64,
-        payload: Vec<u8>,
+        payload: P,
     },
     /// Bytes that are no valid frame, up to the next valid one or the end.
     Corrupt { offset: u64, len: u64 },
@@ -103,14 +104,23 @@ impl<R: ReadAt> SegmentScanner<R> {
 
     /// The next record or corrupt span; `None` at `end`.
     pub(crate) fn next_item(&mut self) -> io::Result<Option<Scanned>> {
+        self.next_item_with(<[u8]>::to_vec)
+    }
+
+    /// Like [`next_item`](Self::next_item), with a record's payload given
+    /// to `take` while it is in the read window: callers that only need
+    /// the seq, or that gather many payloads into one buffer, copy nothing
+    /// or allocate once.
+    pub(crate) fn next_item_with<P>(
+        &mut self,
+        take: impl FnOnce(&[u8]) -> P,
+    ) -> io::Result<Option<Scanned<P>>> {
         if self.pos >= self.end {
             return Ok(None);
         }
         let offset = self.pos;
         if let Some(header) = self.next_frame_at(offset)? {
-            let payload = self
-                .bytes(offset + HEADER_LEN as u64, header.len as usize)?
-                .to_vec();
+            let payload = take(self.bytes(offset + HEADER_LEN as u64, header.len as usize)?);
             self.pos = offset + header.frame_len();
             self.last_seq = Some(header.seq);
             return Ok(Some(Scanned::Record {

@@ -776,8 +776,8 @@ mod tests {
         assert_eq!(journal.append(Box::new(|_| {})).await.unwrap(), None);
         let mut cursor = journal.open_cursor("c").unwrap();
         let records = fixtures::read_all(&mut cursor);
-        assert_eq!(records[4].payload, b"plain");
-        assert_eq!(records[5].payload, b"seq=6");
+        assert_eq!(records[4].payload, &b"plain"[..]);
+        assert_eq!(records[5].payload, &b"seq=6"[..]);
     }
 
     #[tokio::test]

@@ -45,7 +45,7 @@ pub(super) struct LineGrouping {
 fn into_line(entry: GroupedEntry) -> Line {
     Line {
         offset: entry.offset,
-        bytes: entry.bytes,
+        bytes: entry.bytes.into(),
         too_long: entry.too_long,
     }
 }
@@ -132,7 +132,7 @@ mod tests {
                 .iter()
                 .map(|(offset, text)| Line {
                     offset: *offset,
-                    bytes: text.as_bytes().to_vec(),
+                    bytes: text.as_bytes().to_vec().into(),
                     too_long: None,
                 })
                 .collect(),

@@ -101,7 +101,7 @@ impl Checkpointer {
                     link: *writer.link(),
                 };
                 let event = EncodedEvent::encode(&signer.event(&checkpoint, Utc::now()));
-                journal_record::push_event(writer, AGENT_SOURCE_ID, None, &event);
+                journal_record::push_event(writer, AGENT_SOURCE_ID, None, event.as_ref());
             }))
             .await?;
         if let Some(range) = range {

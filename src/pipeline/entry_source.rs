@@ -21,7 +21,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use tokio::sync::{mpsc, Semaphore};
 
-use super::encoded_event::EncodedEvent;
+use super::encoded_event::EncodedEvents;
 use super::journal_record;
 use super::stats::PipelineStats;
 use crate::alerts::{AlertTap, RuleHit};
@@ -129,7 +129,7 @@ fn parse_batches(
     batches: Vec<FrameBatch>,
     parser: &Parser,
     origin: &EntryOrigin,
-) -> (Vec<EncodedEvent>, Vec<Ack>, u64, Vec<RuleHit>) {
+) -> (EncodedEvents, Vec<Ack>, u64, Vec<RuleHit>) {
     let ingest_time = Utc::now();
     let ctx = EntryContext {
         origin_kind: origin.kind,
@@ -141,7 +141,8 @@ fn parse_batches(
         host: &origin.host,
         ingest_time,
     };
-    let mut events = Vec::new();
+    let frames = batches.iter().map(|b| b.frames.len()).sum();
+    let mut events = EncodedEvents::with_capacity(frames);
     let mut acks = Vec::new();
     let mut quarantined = 0;
     let mut hits = Vec::new();
@@ -156,7 +157,7 @@ fn parse_batches(
                     event.agent =
                         std::mem::take(&mut event.agent).hand_over(&origin.host, sender.clone());
                     quarantined += u64::from(event.is_quarantined());
-                    events.push(EncodedEvent::encode(&event));
+                    events.push(&event);
                     continue;
                 }
                 // One entry may hold several events (a CloudTrail `Records`
@@ -181,7 +182,7 @@ fn parse_batches(
                 if let Some(alerts) = &origin.alerts {
                     alerts.evaluate(&event, &origin.source_id, &mut hits);
                 }
-                events.push(EncodedEvent::encode(&event));
+                events.push(&event);
             }
         }
         acks.extend(batch.ack);
@@ -196,9 +197,9 @@ fn peer_addr(peer: &crate::sources::ingest::Peer) -> Option<String> {
 
 /// The journal request for `events`: a header without file position, then
 /// the event with its seq. The one place socket sources write records.
-fn encode_batch(source_id: Arc<str>, events: Vec<EncodedEvent>) -> crate::journal::EncodeBatch {
+fn encode_batch(source_id: Arc<str>, events: EncodedEvents) -> crate::journal::EncodeBatch {
     Box::new(move |writer: &mut RecordWriter<'_>| {
-        for event in &events {
+        for event in events.iter() {
             journal_record::push_event(writer, &source_id, None, event);
         }
     })

@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::auditd_grouping::LineGrouping;
-use super::encoded_event::EncodedEvent;
+use super::encoded_event::EncodedEvents;
 use super::journal_record;
 use super::stats::PipelineStats;
 use super::PipelineError;
@@ -40,7 +40,7 @@ use crate::sources::file::{CheckpointHandle, FileId, FileTailer, LineBatch, Tail
 /// Line batches waiting to be parsed.
 const LINE_QUEUE: usize = 4;
 /// Parsed batches waiting for the journal (also the parse parallelism).
-const PARSE_QUEUE: usize = 3;
+const PARSE_QUEUE: usize = 8;
 /// Most events the appender gathers into one journal request.
 const MAX_EVENTS_PER_APPEND: usize = 4 * 1024;
 
@@ -67,8 +67,9 @@ struct ParsedBatch {
     /// `file` as text, as recorded in journal record headers.
     file_key: Arc<str>,
     end_offset: u64,
-    /// Each event with the end offset of its line.
-    events: Vec<(EncodedEvent, u64)>,
+    events: EncodedEvents,
+    /// Per event of `events`, the end offset of its line.
+    end_offsets: Vec<u64>,
     bytes: u64,
     /// Serialized size of `events`, to bound one journal append.
     encoded_bytes: usize,
@@ -335,7 +336,8 @@ fn parse_batch(batch: LineBatch, context: &ParseContext, skip_through: u64) -> P
     let path = batch.path.to_string_lossy();
     let key = batch.file.to_string();
     let ingest_time = Utc::now();
-    let mut events = Vec::with_capacity(batch.lines.len());
+    let mut events = EncodedEvents::with_capacity(batch.lines.len());
+    let mut end_offsets = Vec::with_capacity(batch.lines.len());
     let mut bytes = 0u64;
     let mut encoded_bytes = 0usize;
     let mut quarantined = 0u64;
@@ -374,9 +376,8 @@ fn parse_batch(batch: LineBatch, context: &ParseContext, skip_through: u64) -> P
             if let Some(alerts) = &context.alerts {
                 alerts.evaluate(&event, &context.source_id, &mut hits);
             }
-            let encoded = EncodedEvent::encode(&event);
-            encoded_bytes += encoded.len() + 64;
-            events.push((encoded, end_offset));
+            encoded_bytes += events.push(&event) + 64;
+            end_offsets.push(end_offset);
         }
     }
     ParsedBatch {
@@ -384,6 +385,7 @@ fn parse_batch(batch: LineBatch, context: &ParseContext, skip_through: u64) -> P
         file_key: Arc::from(key),
         end_offset: batch.end_offset,
         events,
+        end_offsets,
         bytes,
         encoded_bytes,
         quarantined,
@@ -436,14 +438,14 @@ async fn append_stage(
             bytes += batch.bytes;
             quarantined += batch.quarantined;
             acks.push((batch.file, batch.end_offset));
-            batches.push((batch.file_key, batch.events));
+            batches.push((batch.file_key, batch.events, batch.end_offsets));
         }
         stats.record_read(n, bytes, quarantined);
 
         let id = source_id.clone();
         let encode = Box::new(move |writer: &mut crate::journal::RecordWriter<'_>| {
-            for (file_key, events) in &batches {
-                for (event, end_offset) in events {
+            for (file_key, events, end_offsets) in &batches {
+                for (event, end_offset) in events.iter().zip(end_offsets) {
                     let position = journal_record::FilePosition {
                         file_id: file_key,
                         end_offset: *end_offset,
@@ -484,7 +486,7 @@ mod tests {
                 .iter()
                 .map(|&offset| crate::sources::file::Line {
                     offset,
-                    bytes: b"{}".to_vec(),
+                    bytes: b"{}".to_vec().into(),
                     too_long: None,
                 })
                 .collect(),

@@ -22,7 +22,7 @@
 //! them (`crate::chain`); the journal resumes the chain at open from the
 //! newest record through [`link_of_payload`].
 
-use super::encoded_event::EncodedEvent;
+use super::encoded_event::EncodedRef;
 use crate::chain::Link;
 use crate::journal::RecordWriter;
 
@@ -41,7 +41,7 @@ pub fn push_event(
     writer: &mut RecordWriter<'_>,
     source_id: &str,
     position: Option<FilePosition<'_>>,
-    event: &EncodedEvent,
+    event: EncodedRef<'_>,
 ) -> u64 {
     writer.push_linked(|seq, previous, out| {
         write_header(source_id, position, out);

@@ -17,6 +17,8 @@
 //! - [`LineFramer::line_start`] is always the offset just after the last
 //!   emitted line: the only offset that may be acknowledged and resumed from.
 
+use bytes::Bytes;
+
 /// Bytes of a too-long line kept for the quarantine record.
 pub const TOO_LONG_HEAD_BYTES: usize = 1024;
 
@@ -26,29 +28,39 @@ pub struct Line {
     /// Offset of the line's first byte in the file.
     pub offset: u64,
     /// The line without its `\n` and without a trailing `\r`; for a too-long
-    /// line only its first bytes (see [`TOO_LONG_HEAD_BYTES`]).
-    pub bytes: Vec<u8>,
+    /// line only its first bytes (see [`TOO_LONG_HEAD_BYTES`]). A slice of
+    /// the buffer its whole batch was framed into.
+    pub bytes: Bytes,
     /// `Some(full length)` when the line was longer than `max_line_bytes`.
     pub too_long: Option<u64>,
 }
 
 /// Lines framed so far for one batch, with the limits that make it full.
+///
+/// The lines' bytes go into one buffer per batch, sliced at [`take`]
+/// (`FramedLines::take`): a buffer per line would be allocated on the
+/// tailer's thread and freed on a parse worker's, which glibc's allocator
+/// makes pay once per line.
 #[derive(Debug)]
 pub struct FramedLines {
-    pub lines: Vec<Line>,
-    /// Sum of `bytes.len()` of `lines`.
-    pub bytes: usize,
-    /// Offset just after the last line in `lines`.
-    pub end_offset: u64,
+    /// The lines' bytes, one after the other.
+    text: Vec<u8>,
+    /// Per line: offset in the file, end in `text`, `too_long`.
+    spans: Vec<(u64, usize, Option<u64>)>,
+    /// Offset just after the last line.
+    end_offset: u64,
     max_lines: usize,
     max_bytes: usize,
 }
 
+/// Room left in a batch's buffer for the line that makes it full.
+const LAST_LINE_ROOM: usize = 16 * 1024;
+
 impl FramedLines {
     pub fn new(max_lines: usize, max_bytes: usize) -> FramedLines {
         FramedLines {
-            lines: Vec::new(),
-            bytes: 0,
+            text: Vec::new(),
+            spans: Vec::new(),
             end_offset: 0,
             max_lines,
             max_bytes,
@@ -57,22 +69,57 @@ impl FramedLines {
 
     /// True once another line must go into a new batch.
     pub fn is_full(&self) -> bool {
-        self.lines.len() >= self.max_lines || self.bytes >= self.max_bytes
+        self.spans.len() >= self.max_lines || self.text.len() >= self.max_bytes
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.spans.is_empty()
     }
 
-    /// Takes the lines out, leaving an empty batch with the same limits.
+    /// Takes the lines out, leaving an empty batch with the same limits;
+    /// also returns the offset just after the last line.
     pub fn take(&mut self) -> (Vec<Line>, u64) {
-        self.bytes = 0;
-        (std::mem::take(&mut self.lines), self.end_offset)
+        let text = Bytes::from(std::mem::take(&mut self.text));
+        let mut start = 0;
+        let lines = self
+            .spans
+            .drain(..)
+            .map(|(offset, end, too_long)| {
+                let bytes = text.slice(start..end);
+                start = end;
+                Line {
+                    offset,
+                    bytes,
+                    too_long,
+                }
+            })
+            .collect();
+        (lines, self.end_offset)
     }
 
-    fn push(&mut self, line: Line, end_offset: u64) {
-        self.bytes += line.bytes.len();
-        self.lines.push(line);
+    /// Makes room in a batch's fresh buffer for the lines of a chunk of
+    /// `chunk_len` bytes: a reader of big chunks fills the batch to its
+    /// limit without the buffer growing (and copying); one that sees a
+    /// line at a time keeps small buffers.
+    fn reserve_for(&mut self, chunk_len: usize) {
+        if self.text.capacity() == 0 {
+            let batch = self.max_bytes.saturating_add(LAST_LINE_ROOM);
+            self.text
+                .reserve_exact(chunk_len.max(1024).saturating_mul(4).min(batch));
+        }
+    }
+
+    /// Adds a line made of `parts`, joined; a trailing `\r` is dropped
+    /// unless the line is too long (its head is kept as read).
+    fn push(&mut self, offset: u64, parts: [&[u8]; 2], too_long: Option<u64>, end_offset: u64) {
+        let start = self.text.len();
+        for part in parts {
+            self.text.extend_from_slice(part);
+        }
+        if too_long.is_none() && self.text.len() > start && self.text.last() == Some(&b'\r') {
+            self.text.pop();
+        }
+        self.spans.push((offset, self.text.len(), too_long));
         self.end_offset = end_offset;
     }
 }
@@ -119,6 +166,7 @@ impl LineFramer {
     /// returns how many bytes of `chunk` were consumed. Feed the rest after
     /// emptying `out`.
     pub fn push(&mut self, chunk: &[u8], out: &mut FramedLines) -> usize {
+        out.reserve_for(chunk.len());
         let mut pos = 0;
         while pos < chunk.len() && !out.is_full() {
             let rest = &chunk[pos..];
@@ -171,39 +219,29 @@ impl LineFramer {
     fn finish_line(&mut self, tail: &[u8], terminator: u64, out: &mut FramedLines) {
         let len = self.partial_len + tail.len() as u64;
         let offset = self.line_start;
-        let line = if len > self.max_line_bytes as u64 {
-            let head = self.head_bytes();
-            let mut bytes = std::mem::take(&mut self.partial);
-            if bytes.len() < head {
-                let take = (head - bytes.len()).min(tail.len());
-                bytes.extend_from_slice(&tail[..take]);
-            }
-            bytes.truncate(head);
-            Line {
-                offset,
-                bytes,
-                too_long: Some(len),
-            }
-        } else {
-            let mut bytes = if self.partial.is_empty() {
-                tail.to_vec()
-            } else {
-                let mut joined = std::mem::take(&mut self.partial);
-                joined.extend_from_slice(tail);
-                joined
-            };
-            if bytes.last() == Some(&b'\r') {
-                bytes.pop();
-            }
-            Line {
-                offset,
-                bytes,
-                too_long: None,
-            }
-        };
         self.partial_len = 0;
         self.line_start = offset + len + terminator;
-        out.push(line, self.line_start);
+        if len > self.max_line_bytes as u64 {
+            let head = self.head_bytes();
+            let from_tail = head.saturating_sub(self.partial.len()).min(tail.len());
+            let from_partial = self.partial.len().min(head);
+            out.push(
+                offset,
+                [&self.partial[..from_partial], &tail[..from_tail]],
+                Some(len),
+                self.line_start,
+            );
+        } else {
+            out.push(offset, [&self.partial, tail], None, self.line_start);
+        }
+        /// A partial buffer kept for the file's next line; a bigger one
+        /// (after a long line) is given back.
+        const KEPT_PARTIAL: usize = 64 * 1024;
+        if self.partial.capacity() > KEPT_PARTIAL {
+            self.partial = Vec::new();
+        } else {
+            self.partial.clear();
+        }
     }
 }
 
@@ -218,11 +256,11 @@ mod tests {
         for piece in input.chunks(chunk.max(1)) {
             assert_eq!(framer.push(piece, &mut out), piece.len());
         }
-        (out.lines, framer)
+        (out.take().0, framer)
     }
 
     fn texts(lines: &[Line]) -> Vec<&[u8]> {
-        lines.iter().map(|l| l.bytes.as_slice()).collect()
+        lines.iter().map(|l| &l.bytes[..]).collect()
     }
 
     #[test]
@@ -246,14 +284,16 @@ mod tests {
         assert!(out.is_empty());
         assert!(framer.flush_partial(&mut out));
         assert!(!framer.flush_partial(&mut out), "flushed twice");
-        assert_eq!(out.lines[0].bytes, b"no newline yet");
-        assert_eq!(out.lines[0].offset, 100);
-        assert_eq!(out.end_offset, 114);
+        let (lines, end_offset) = out.take();
+        assert_eq!(&lines[0].bytes[..], b"no newline yet");
+        assert_eq!(lines[0].offset, 100);
+        assert_eq!(end_offset, 114);
         // Bytes appended later form a new line, not a merged duplicate.
         framer.push(b" more\n", &mut out);
-        assert_eq!(out.lines[1].bytes, b" more");
-        assert_eq!(out.lines[1].offset, 114);
-        assert_eq!(out.end_offset, 120);
+        let (lines, end_offset) = out.take();
+        assert_eq!(&lines[0].bytes[..], b" more");
+        assert_eq!(lines[0].offset, 114);
+        assert_eq!(end_offset, 120);
     }
 
     #[test]
@@ -264,7 +304,7 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].too_long, Some(10 * 1024 * 1024));
         assert_eq!(lines[0].bytes.len(), TOO_LONG_HEAD_BYTES);
-        assert_eq!(lines[1].bytes, b"ok");
+        assert_eq!(&lines[1].bytes[..], b"ok");
         assert_eq!(lines[1].offset, 10 * 1024 * 1024 + 1);
         assert!(
             framer.partial.capacity() <= 2 * 1024 * 1024,
@@ -276,9 +316,13 @@ mod tests {
     fn line_of_exactly_max_bytes_is_not_too_long() {
         let (lines, _) = frame_all(b"12345\n123456\n", 4, 5);
         assert_eq!(lines[0].too_long, None);
-        assert_eq!(lines[0].bytes, b"12345");
+        assert_eq!(&lines[0].bytes[..], b"12345");
         assert_eq!(lines[1].too_long, Some(6));
-        assert_eq!(lines[1].bytes, b"12345", "head is capped at max_line_bytes");
+        assert_eq!(
+            &lines[1].bytes[..],
+            b"12345",
+            "head is capped at max_line_bytes"
+        );
     }
 
     #[test]
@@ -287,8 +331,10 @@ mod tests {
         let mut out = FramedLines::new(10, 100);
         framer.push(b"abcdefgh", &mut out);
         assert!(framer.flush_partial(&mut out));
-        assert_eq!(out.lines[0].too_long, Some(8));
-        assert_eq!(out.end_offset, 8);
+        let (lines, end_offset) = out.take();
+        assert_eq!(lines[0].too_long, Some(8));
+        assert_eq!(&lines[0].bytes[..], b"abcd");
+        assert_eq!(end_offset, 8);
     }
 
     #[test]
@@ -303,7 +349,9 @@ mod tests {
         assert_eq!(end, 4);
         let used2 = framer.push(&input[used..], &mut out);
         assert_eq!(used2, 4);
-        assert_eq!(out.end_offset, 8);
+        let (lines, end) = out.take();
+        assert_eq!(texts(&lines), vec![&b"c"[..], b"d"]);
+        assert_eq!(end, 8);
     }
 
     proptest! {

@@ -310,8 +310,8 @@ async fn binary_garbage_and_invalid_utf8_pass_through_as_bytes() {
     t.receive_lines(3).await;
     let received = t.stop().await;
     assert_eq!(received[0].line.bytes, garbage);
-    assert_eq!(received[1].line.bytes, b"\xff\xfe\x00");
-    assert_eq!(received[2].line.bytes, b"");
+    assert_eq!(&received[1].line.bytes[..], b"\xff\xfe\x00");
+    assert_eq!(&received[2].line.bytes[..], b"");
 }
 
 // ---- rotation, truncation, deletion -----------------------------------------
