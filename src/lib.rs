@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod buffer_pool;
 pub mod chain;
 pub mod config;
 pub mod event;

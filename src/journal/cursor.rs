@@ -27,6 +27,11 @@ use super::record::Record;
 use super::recovery;
 use super::scan::{Scanned, SegmentScanner};
 use super::segment;
+use crate::buffer_pool::BufferPool;
+
+/// Buffers of record batches, reused (see `buffer_pool`): one per batch a
+/// sink has in flight.
+static RECORD_BUFFERS: BufferPool = BufferPool::new(8, 8 << 20);
 
 /// Subdirectory of the journal holding one file per cursor.
 pub(crate) const CURSORS_DIR: &str = "cursors";
@@ -231,7 +236,7 @@ impl JournalCursor {
         // that it does not grow (and copy) as it fills.
         const TYPICAL_RECORD: usize = 1024;
         const MOST_RESERVED: usize = 8 << 20;
-        let mut data = Vec::with_capacity(
+        let mut data = RECORD_BUFFERS.take(
             max_bytes
                 .min(max_records.saturating_mul(TYPICAL_RECORD))
                 .min(MOST_RESERVED),
@@ -308,7 +313,7 @@ impl JournalCursor {
                 }
             }
         }
-        let data = bytes::Bytes::from(data);
+        let data = RECORD_BUFFERS.freeze(data);
         Ok(out
             .into_iter()
             .map(|(seq, payload)| Record {

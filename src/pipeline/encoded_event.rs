@@ -17,8 +17,13 @@
 //! the JSON with `agent.seq` and `agent.chain` set, where `agent.chain` is
 //! `chain::link(prev, seq, canonical bytes of the event with that seq)`.
 
+use crate::buffer_pool::BufferPool;
 use crate::chain::Link;
 use crate::event::{AgentSlots, AuditEvent};
+
+/// Buffers of [`EncodedEvents`], reused (see `buffer_pool`): enough for
+/// the batches parsed and waiting for the journal.
+static ENCODED_BUFFERS: BufferPool = BufferPool::new(16, 4 << 20);
 
 /// First capacity of an event's buffer: most events fit (≈ 800 bytes), and
 /// it stays under glibc's per-thread cache limit (1,032 bytes with the
@@ -97,7 +102,7 @@ impl EncodedEvents {
     /// Room for `events` events of the usual size.
     pub fn with_capacity(events: usize) -> EncodedEvents {
         EncodedEvents {
-            bytes: Vec::with_capacity(events.saturating_mul(ENCODE_CAPACITY)),
+            bytes: ENCODED_BUFFERS.take(events.saturating_mul(ENCODE_CAPACITY)),
             ends: Vec::with_capacity(events),
         }
     }
@@ -133,6 +138,12 @@ impl EncodedEvents {
             start = end;
             EncodedRef { bytes, slots }
         })
+    }
+}
+
+impl Drop for EncodedEvents {
+    fn drop(&mut self) {
+        ENCODED_BUFFERS.give_back(std::mem::take(&mut self.bytes));
     }
 }
 

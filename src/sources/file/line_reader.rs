@@ -19,6 +19,12 @@
 
 use bytes::Bytes;
 
+use crate::buffer_pool::BufferPool;
+
+/// Buffers of line batches, reused (see `buffer_pool`): enough for the
+/// batches queued and being parsed.
+static LINE_BUFFERS: BufferPool = BufferPool::new(16, 2 << 20);
+
 /// Bytes of a too-long line kept for the quarantine record.
 pub const TOO_LONG_HEAD_BYTES: usize = 1024;
 
@@ -79,7 +85,7 @@ impl FramedLines {
     /// Takes the lines out, leaving an empty batch with the same limits;
     /// also returns the offset just after the last line.
     pub fn take(&mut self) -> (Vec<Line>, u64) {
-        let text = Bytes::from(std::mem::take(&mut self.text));
+        let text = LINE_BUFFERS.freeze(std::mem::take(&mut self.text));
         let mut start = 0;
         let lines = self
             .spans
@@ -104,8 +110,7 @@ impl FramedLines {
     fn reserve_for(&mut self, chunk_len: usize) {
         if self.text.capacity() == 0 {
             let batch = self.max_bytes.saturating_add(LAST_LINE_ROOM);
-            self.text
-                .reserve_exact(chunk_len.max(1024).saturating_mul(4).min(batch));
+            self.text = LINE_BUFFERS.take(chunk_len.max(1024).saturating_mul(4).min(batch));
         }
     }
 
