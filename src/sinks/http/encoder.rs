@@ -18,7 +18,7 @@
 use bytes::Bytes;
 
 use crate::config::{Compression, HttpEncoding};
-use crate::sinks::compress::compress_body;
+use crate::sinks::compress::BodyWriter;
 
 /// One request's body and the headers that describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,43 +45,38 @@ pub fn encode_body(
     compression: Compression,
 ) -> EncodedBody {
     let payload_len: usize = lines.iter().map(|l| l.len() + 1).sum::<usize>() + 2;
-    let mut plain = Vec::with_capacity(payload_len);
+    let mut body = BodyWriter::new(compression, payload_len);
     match encoding {
         HttpEncoding::Ndjson | HttpEncoding::Auditship => {
             for line in lines {
-                plain.extend_from_slice(line);
-                plain.push(b'\n');
+                body.put(line);
+                body.put(b"\n");
             }
         }
         HttpEncoding::JsonArray => {
-            plain.push(b'[');
+            body.put(b"[");
             for (i, line) in lines.iter().enumerate() {
                 if i > 0 {
-                    plain.push(b',');
+                    body.put(b",");
                 }
-                plain.extend_from_slice(line);
+                body.put(line);
             }
-            plain.push(b']');
+            body.put(b"]");
         }
         HttpEncoding::Ocsf => {
             for line in lines {
                 let event = crate::sinks::ocsf::to_ocsf(line);
-                serde_json::to_writer(&mut plain, &event).expect("a map serializes");
-                plain.push(b'\n');
+                serde_json::to_writer(&mut body, &event).expect("a map serializes");
+                body.put(b"\n");
             }
         }
     }
-    let content_type = content_type(encoding);
-    match compression {
-        Compression::None => EncodedBody {
-            bytes: Bytes::from(plain),
-            content_type,
-            content_encoding: None,
-        },
-        Compression::Gzip => EncodedBody {
-            bytes: compress_body(plain, Compression::Gzip),
-            content_type,
-            content_encoding: Some("gzip"),
+    EncodedBody {
+        bytes: body.finish(),
+        content_type: content_type(encoding),
+        content_encoding: match compression {
+            Compression::None => None,
+            Compression::Gzip => Some("gzip"),
         },
     }
 }
