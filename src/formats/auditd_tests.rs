@@ -2,19 +2,11 @@
 //! `tests/fixtures/auditd/` and of `gen-audit --format auditd`.
 
 use super::*;
-use crate::event::OriginKind;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 
 fn ctx() -> EntryContext<'static> {
-    EntryContext {
-        origin_kind: OriginKind::File,
-        path: Some("/var/log/audit/audit.log"),
-        offset: Some(0),
-        position_key: "f00d",
-        host: "h",
-        ingest_time: Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),
-    }
+    crate::formats::test_support::file_ctx("/var/log/audit/audit.log")
 }
 
 fn parse(entry: &str) -> AuditEvent {

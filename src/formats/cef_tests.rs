@@ -2,19 +2,10 @@
 //! `tests/fixtures/cef/tenzir_checkpoint.log` and of `gen-audit --format cef`.
 
 use super::*;
-use crate::event::OriginKind;
-use chrono::TimeZone;
 use proptest::prelude::*;
 
 fn ctx() -> EntryContext<'static> {
-    EntryContext {
-        origin_kind: OriginKind::File,
-        path: Some("/var/log/siem.cef"),
-        offset: Some(0),
-        position_key: "f00d",
-        host: "h",
-        ingest_time: Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),
-    }
+    crate::formats::test_support::file_ctx("/var/log/siem.cef")
 }
 
 fn parse(line: &str) -> AuditEvent {

@@ -3,20 +3,13 @@
 //! whole, as one entry) and on `gen-audit --format cloudtrail` lines.
 
 use super::*;
-use crate::event::{ActorType, OriginKind};
-use chrono::{DateTime, TimeZone, Utc};
+use crate::event::ActorType;
+use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use serde_json::json;
 
 fn ctx() -> EntryContext<'static> {
-    EntryContext {
-        origin_kind: OriginKind::File,
-        path: Some("/var/log/trail.log"),
-        offset: Some(0),
-        position_key: "f00d",
-        host: "h",
-        ingest_time: Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),
-    }
+    crate::formats::test_support::file_ctx("/var/log/trail.log")
 }
 
 fn utc(text: &str) -> DateTime<Utc> {

@@ -2,20 +2,12 @@
 //! `tests/fixtures/k8s/audit2rbac_demo.log` and of `gen-audit --format k8s`.
 
 use super::*;
-use crate::event::OriginKind;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use serde_json::json;
 
 fn ctx() -> EntryContext<'static> {
-    EntryContext {
-        origin_kind: OriginKind::File,
-        path: Some("/var/log/kube-audit.log"),
-        offset: Some(0),
-        position_key: "f00d",
-        host: "h",
-        ingest_time: Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),
-    }
+    crate::formats::test_support::file_ctx("/var/log/kube-audit.log")
 }
 
 fn default_stages() -> Vec<String> {

@@ -2,19 +2,12 @@
 //! `tests/fixtures/syslog/`.
 
 use super::*;
-use crate::event::{OriginKind, Outcome};
-use chrono::{DateTime, TimeZone, Utc};
+use crate::event::Outcome;
+use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 
 fn ctx() -> EntryContext<'static> {
-    EntryContext {
-        origin_kind: OriginKind::File,
-        path: Some("/var/log/auth.log"),
-        offset: Some(0),
-        position_key: "f00d",
-        host: "h",
-        ingest_time: Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),
-    }
+    crate::formats::test_support::file_ctx("/var/log/auth.log")
 }
 
 fn parse(line: &str) -> AuditEvent {

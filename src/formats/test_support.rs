@@ -13,3 +13,17 @@ pub(crate) fn assert_line_reads_back(event: &AuditEvent) {
     });
     assert_eq!(&back, event);
 }
+
+/// The context most parser tests parse under: a file at `path`, offset
+/// 0, host `h`, ingest time 2026-04-01T00:00:00Z.
+pub(crate) fn file_ctx(path: &'static str) -> crate::formats::EntryContext<'static> {
+    use chrono::TimeZone;
+    crate::formats::EntryContext {
+        origin_kind: crate::event::OriginKind::File,
+        path: Some(path),
+        offset: Some(0),
+        position_key: "f00d",
+        host: "h",
+        ingest_time: chrono::Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),
+    }
+}
