@@ -242,7 +242,6 @@ impl JournalCursor {
                 .min(MOST_RESERVED),
         );
         let mut out: Vec<(u64, std::ops::Range<usize>)> = Vec::new();
-        let mut bytes = 0usize;
         while out.len() < max_records {
             let Some(place) = self.locate() else { break };
             let item = self.reader_at(&place)?.scanner.next_item_with(|payload| {
@@ -271,7 +270,9 @@ impl JournalCursor {
                         data.truncate(payload.start);
                         continue;
                     }
-                    if !out.is_empty() && bytes + payload.len() > max_bytes {
+                    // `data` ends with this payload: its length is the
+                    // batch's payload bytes with it.
+                    if !out.is_empty() && data.len() > max_bytes {
                         if let Some(reader) = self.reader.as_mut() {
                             reader.scanner.unread(offset, seq);
                         }
@@ -288,7 +289,6 @@ impl JournalCursor {
                             self.marks.pop_front();
                         }
                     }
-                    bytes += payload.len();
                     self.read_position = seq + 1;
                     out.push((seq, payload));
                 }

@@ -40,7 +40,7 @@ use crate::sources::file::{CheckpointHandle, FileId, FileTailer, LineBatch, Tail
 /// Line batches waiting to be parsed.
 const LINE_QUEUE: usize = 4;
 /// Parsed batches waiting for the journal (also the parse parallelism).
-const PARSE_QUEUE: usize = 8;
+const PARSE_QUEUE: usize = 3;
 /// Most events the appender gathers into one journal request.
 const MAX_EVENTS_PER_APPEND: usize = 4 * 1024;
 
